@@ -1,0 +1,44 @@
+"""The ``ndc`` command: collects the domains' sub-apps; no logic here."""
+
+from __future__ import annotations
+
+import typer
+
+from ndc import __version__
+
+app = typer.Typer(
+    name="ndc",
+    help="NDC — national data center platform (Trung tâm Dữ liệu quốc gia).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _register() -> None:
+    from ndc.demo import demo
+    from ndc.dictionary.cli import app as dictionary_app
+    from ndc.ledger.cli import app as ledger_app
+    from ndc.serve import serve
+    from ndc.synth.cli import synth
+
+    app.add_typer(dictionary_app, name="dictionary")
+    app.add_typer(ledger_app, name="ledger")
+    app.command("synth")(synth)
+    app.command("serve")(serve)
+    app.command("demo")(demo)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+_register()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,55 @@
+"""The one settings object: every ``NDC_`` environment variable is read here and only here."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; defaults give the embedded SQLite + DuckDB setup in ``./ndc-data``."""
+
+    model_config = SettingsConfigDict(env_prefix="NDC_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default=Path("ndc-data"), description="Where all embedded state lives.")
+    database_url: str | None = Field(
+        default=None,
+        description="Serving store URL (SQLAlchemy). Default: SQLite file in the data directory.",
+    )
+    demo: bool = Field(default=False, description="Demo mode: allows demo secrets and API keys.")
+    demo_citizens: int = Field(default=100_000, ge=100, description="Size of the demo data set.")
+    seed: int = Field(default=20251, description="Default seed for synthetic data.")
+    ledger_key_seed: SecretStr | None = Field(
+        default=None,
+        description="Hex seed of the ledger's Ed25519 signing key (32 bytes). Demo mode derives one.",
+    )
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="Key for pseudonymous subject references in the ledger. Demo mode derives one.",
+    )
+
+    @model_validator(mode="after")
+    def _secrets_outside_demo(self) -> Settings:
+        # Secrets never have defaults outside demo mode; they are checked where they are used so
+        # that commands which need none (synth, dictionary) still run without them.
+        return self
+
+    @property
+    def store_url(self) -> str:
+        """The serving store's SQLAlchemy URL."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ndc.sqlite3').resolve()}"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()
