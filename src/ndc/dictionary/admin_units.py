@@ -56,6 +56,17 @@ class LegacyWard:
 
 
 @dataclass(frozen=True, slots=True)
+class LegacyDistrict:
+    """A pre-2025 district (quận, huyện, thị xã, thành phố thuộc tỉnh)."""
+
+    code: str
+    name: str
+    kind: str
+    province_code: str
+    province_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class WardMapping:
     """One candidate new commune for an old ward; confidence is 1.0 unless the ward was split."""
 
@@ -70,8 +81,12 @@ class AdminUnits:
     provinces: dict[str, Province]
     communes: dict[str, Commune]
     legacy_provinces: dict[str, Province]
+    legacy_districts: dict[str, LegacyDistrict]
     legacy_wards: dict[str, LegacyWard]
     mapping: dict[str, tuple[WardMapping, ...]]
+    # Island districts that had no wards (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo) became
+    # special zones (đặc khu) in 2025: legacy district code -> new commune code.
+    wardless_districts: dict[str, str]
 
     def communes_of(self, province_code: str) -> list[Commune]:
         return [c for c in self.communes.values() if c.province_code == province_code]
@@ -122,15 +137,23 @@ def load_admin_units() -> AdminUnits:
             communes[wcode] = Commune(wcode, wname, wshort, wtype, pcode)
             new_key_to_code[(pkey, wkey)] = wcode
         legacy_provinces: dict[str, Province] = {}
+        legacy_districts: dict[str, LegacyDistrict] = {}
         legacy_wards: dict[str, LegacyWard] = {}
+        wardless: dict[str, str] = {}
+        special = {c.short_name: c.code for c in communes.values() if c.kind == "Đặc khu"}
         old_key_to_code: dict[str, str] = {}
         for row in con.execute(
             "SELECT provinceCode, province, provinceShort, districtCode, district, districtType,"
-            " wardCode, ward, wardShort, wardType, provinceKey, districtKey, wardKey"
-            " FROM admin_units_legacy WHERE wardCode IS NOT NULL"
+            " wardCode, ward, wardShort, wardType, provinceKey, districtKey, wardKey,"
+            " districtShort FROM admin_units_legacy"
         ):
             (pcode, pname, pshort, dcode, dname, dtype, wcode, wname, wshort, wtype) = row[:10]
             legacy_provinces.setdefault(pcode, Province(pcode, pname, pshort))
+            legacy_districts.setdefault(dcode, LegacyDistrict(dcode, dname, dtype, pcode, pname))
+            if wcode is None:
+                if row[13] in special:
+                    wardless[dcode] = special[row[13]]
+                continue
             legacy_wards[wcode] = LegacyWard(
                 wcode, wname, wshort, wtype, dcode, dname, dtype, pcode, pname
             )
@@ -167,6 +190,8 @@ def load_admin_units() -> AdminUnits:
         provinces=dict(sorted(provinces.items())),
         communes=dict(sorted(communes.items())),
         legacy_provinces=dict(sorted(legacy_provinces.items())),
+        legacy_districts=dict(sorted(legacy_districts.items())),
         legacy_wards=dict(sorted(legacy_wards.items())),
         mapping={k: tuple(v) for k, v in sorted(mapping.items())},
+        wardless_districts=dict(sorted(wardless.items())),
     )

@@ -15,3 +15,14 @@ class UnknownEntity(DictionaryError):
 
 class UnknownCodeList(DictionaryError):
     """No code list of that name."""
+
+
+class UnknownField(DictionaryError, KeyError):
+    """No field of that name in the entity."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidDictionary(DictionaryError):
+    """A data dictionary file does not validate; the message names the file and the field."""

@@ -51,9 +51,7 @@ def century_sex_digit(birth_year: int, sex: str) -> int:
 
 def make_cccd(province_code: str, birth_year: int, sex: str, serial: int) -> str:
     """Build a CCCD number consistent with province, birth year and sex code."""
-    return (
-        f"{province_code}{century_sex_digit(birth_year, sex)}{birth_year % 100:02d}{serial:06d}"
-    )
+    return f"{province_code}{century_sex_digit(birth_year, sex)}{birth_year % 100:02d}{serial:06d}"
 
 
 def validate_cccd(value: str, birth_date: date | None = None, sex: str | None = None) -> Check:
@@ -64,8 +62,6 @@ def validate_cccd(value: str, birth_date: date | None = None, sex: str | None = 
     if value[:3] not in cccd_province_codes():
         errors.append("cccd.province_code")
     cs = int(value[3])
-    if cs > 9:
-        errors.append("cccd.century_sex")
     year = 1900 + (cs // 2) * 100 + int(value[4:6])
     if birth_date is not None and birth_date.year != year:
         errors.append("cccd.birth_year_mismatch")
@@ -138,11 +134,13 @@ MIGRATED_PREFIXES: dict[str, str] = {
     "0199": "059",
 }
 MOBILE_PREFIXES = frozenset(
-    ["032", "033", "034", "035", "036", "037", "038", "039"]
-    + ["052", "055", "056", "058", "059"]
-    + ["070", "076", "077", "078", "079"]
-    + ["081", "082", "083", "084", "085", "086", "087", "088", "089"]
-    + ["090", "091", "092", "093", "094", "096", "097", "098", "099"]
+    (
+        *("032", "033", "034", "035", "036", "037", "038", "039"),
+        *("052", "055", "056", "058", "059"),
+        *("070", "076", "077", "078", "079"),
+        *("081", "082", "083", "084", "085", "086", "087", "088", "089"),
+        *("090", "091", "092", "093", "094", "096", "097", "098", "099"),
+    )
 )
 
 
@@ -168,7 +166,8 @@ def normalize_phone(raw: str) -> Phone:
     """Normalise spacing, +84/84 prefixes and pre-2018 11-digit numbers to ``0XXXXXXXXX``."""
     digits = "".join(_DIGITS.findall(raw))
     if raw.strip().startswith("+84") or (digits.startswith("84") and len(digits) in (11, 12)):
-        digits = "0" + digits[2:]
+        digits = digits[2:]
+        digits = digits if digits.startswith("0") else "0" + digits  # "+84 0912..." typed too
     migrated = False
     if len(digits) == 11 and digits[:4] in MIGRATED_PREFIXES:
         digits = MIGRATED_PREFIXES[digits[:4]] + digits[4:]
