@@ -18,11 +18,15 @@ def _register() -> None:
     from ndc.demo import demo
     from ndc.dictionary.cli import app as dictionary_app
     from ndc.ledger.cli import app as ledger_app
+    from ndc.pipeline.cli import app as pipeline_app
     from ndc.serve import serve
+    from ndc.sources.cli import app as sources_app
     from ndc.synth.cli import synth
 
     app.add_typer(dictionary_app, name="dictionary")
     app.add_typer(ledger_app, name="ledger")
+    app.add_typer(sources_app, name="sources")
+    app.add_typer(pipeline_app, name="pipeline")
     app.command("synth")(synth)
     app.command("serve")(serve)
     app.command("demo")(demo)

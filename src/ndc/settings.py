@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     seed: int = Field(default=20251, description="Default seed for synthetic data.")
     ledger_key_seed: SecretStr | None = Field(
         default=None,
-        description="Hex seed of the ledger's Ed25519 signing key (32 bytes). Demo mode derives one.",
+        description="Ed25519 signing key of the ledger (hex seed); demo mode derives one.",
     )
     pseudonym_key: SecretStr | None = Field(
         default=None,

@@ -17,7 +17,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="NDC — National Data Center",
         version=__version__,
-        description="Data exchange, transparency log and public services of the national data center.",
+        description="Data exchange, transparency log and public services of the data center.",
     )
     app.state.settings = settings
     install_problem_handlers(app)

@@ -1,0 +1,36 @@
+"""``ndc demo``: the main job on the embedded default, from nothing to a checked database."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from ndc.settings import Settings, get_settings
+
+
+def run_demo(settings: Settings, console: Console) -> None:
+    """Generate the synthetic nation, run the integration pipeline, print what happened."""
+    from ndc.pipeline.cli import print_reports, run_with_progress
+    from ndc.synth import SynthConfig
+    from ndc.synth.cli import generate_with_progress, print_summary
+
+    data_dir = settings.ensure_data_dir()
+    console.rule("[bold]1. Synthetic national data (dữ liệu tổng hợp)")
+    config = SynthConfig(
+        citizens=settings.demo_citizens, seed=settings.seed, out=data_dir / "synth"
+    )
+    print_summary(generate_with_progress(config, console), console)
+    console.rule("[bold]2. Integration pipeline (ingest, chuẩn hóa, kiểm tra chất lượng)")
+    reports = run_with_progress(settings, console)
+    print_reports(reports, console)
+
+
+def demo(
+    citizens: int | None = typer.Option(None, help="Citizens to generate (default 100,000)."),
+) -> None:
+    """Set up ./ndc-data and run the whole chain on the embedded default (no server needed)."""
+    settings = get_settings()
+    if citizens is not None:
+        settings = settings.model_copy(update={"demo_citizens": citizens})
+    settings = settings.model_copy(update={"demo": True})
+    run_demo(settings, Console())

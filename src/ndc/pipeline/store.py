@@ -1,0 +1,109 @@
+"""The pipeline's DuckDB database: raw landing, current versions, standardised rows, quarantine,
+run reports, sync state and scorecards. One file in the data directory; every run of a source
+writes inside one transaction, so a killed run leaves nothing behind and can simply be re-run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ndc.standardize.distinct import quote_identifier
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    source_id VARCHAR NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    status VARCHAR NOT NULL,
+    rows_read BIGINT,
+    unchanged BIGINT,
+    rows_in BIGINT,
+    accepted BIGINT,
+    quarantined BIGINT,
+    tombstoned BIGINT,
+    warnings BIGINT,
+    reconciled BOOLEAN,
+    message VARCHAR,
+    details JSON
+);
+CREATE TABLE IF NOT EXISTS sync_state (
+    source_id VARCHAR PRIMARY KEY,
+    watermark VARCHAR,
+    last_run_id VARCHAR,
+    last_success TIMESTAMP,
+    fingerprints JSON,
+    columns JSON
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    source_id VARCHAR NOT NULL,
+    record_key VARCHAR,
+    run_id VARCHAR NOT NULL,
+    file VARCHAR,
+    row_number BIGINT,
+    reasons VARCHAR[] NOT NULL,
+    details JSON,
+    status VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scorecards (
+    run_id VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL,
+    principle VARCHAR NOT NULL,
+    rule_id VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,
+    checked BIGINT NOT NULL,
+    failed BIGINT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schema_drift (
+    run_id VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    column_name VARCHAR NOT NULL,
+    detail VARCHAR
+);
+"""
+
+
+def raw_table(source_id: str) -> str:
+    """Every row version ever read from the source, unchanged, with load id and row number."""
+    return quote_identifier(f"raw_{source_id}")
+
+
+def current_table(source_id: str) -> str:
+    """One row per record key: the version in force (or a tombstone)."""
+    return quote_identifier(f"cur_{source_id}")
+
+
+def std_table(source_id: str) -> str:
+    """Standardised, validated rows of the current versions, with their outcome."""
+    return quote_identifier(f"std_{source_id}")
+
+
+def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the pipeline database in ``data_dir``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(data_dir / "pipeline.duckdb"))
+    con.execute(SCHEMA)
+    return con
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    bare = name.strip('"')
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [bare]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    bare = name.strip('"')
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position",
+        [bare],
+    ).fetchall()
+    return [r[0] for r in rows]

@@ -1,0 +1,60 @@
+"""``ndc sources``: list, show and check the onboarded agency databases."""
+
+from __future__ import annotations
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from ndc.settings import get_settings
+from ndc.sources.exceptions import SourceConfigError
+from ndc.sources.service import check_source, get_config, load_configs
+
+app = typer.Typer(help="Agency sources (nguồn dữ liệu): configs, connections, checks.")
+
+
+@app.command("list")
+def list_sources() -> None:
+    """Every onboarded source with its owner, entity, format and sync mode."""
+    table = Table(title="Sources (nguồn dữ liệu)")
+    for col in ("id", "owner", "entity", "connection", "sync", "freshness"):
+        table.add_column(col)
+    for cfg in load_configs(get_settings().data_dir):
+        conn = cfg.connection
+        where = (
+            f"{conn.format}: {conn.path}"
+            if conn.kind == "file"
+            else f"sql: {conn.table or 'query'}"
+        )
+        fresh = str(cfg.freshness.max_age) if cfg.freshness else "-"
+        table.add_row(cfg.id, cfg.owner.name_vi, cfg.entity, where, cfg.sync.mode, fresh)
+    Console().print(table)
+
+
+@app.command("show")
+def show(source_id: str) -> None:
+    """The source's configuration, as loaded and validated."""
+    try:
+        cfg = get_config(get_settings().data_dir, source_id)
+    except SourceConfigError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    data = cfg.model_dump(mode="json", exclude_defaults=False)
+    Console().print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+@app.command("check")
+def check(source_id: list[str] | None = typer.Argument(None)) -> None:
+    """Check configs against the dictionary and that each source can be reached."""
+    settings = get_settings()
+    console = Console()
+    failed = False
+    for cfg in load_configs(settings.data_dir):
+        if source_id and cfg.id not in source_id:
+            continue
+        result = check_source(cfg, settings.data_dir)
+        mark = "[green]ok" if result.ok else "[red]problem"
+        console.print(f"{mark}[/] {cfg.id}: " + "; ".join(result.problems + result.notes))
+        failed |= not result.ok
+    if failed:
+        raise typer.Exit(1)
