@@ -19,6 +19,7 @@ def _register() -> None:
     from ndc.dictionary.cli import app as dictionary_app
     from ndc.ledger.cli import app as ledger_app
     from ndc.pipeline.cli import app as pipeline_app
+    from ndc.quality.cli import app as quality_app
     from ndc.serve import serve
     from ndc.sources.cli import app as sources_app
     from ndc.synth.cli import synth
@@ -27,6 +28,7 @@ def _register() -> None:
     app.add_typer(ledger_app, name="ledger")
     app.add_typer(sources_app, name="sources")
     app.add_typer(pipeline_app, name="pipeline")
+    app.add_typer(quality_app, name="quality")
     app.command("synth")(synth)
     app.command("serve")(serve)
     app.command("demo")(demo)

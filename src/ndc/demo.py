@@ -10,7 +10,8 @@ from ndc.settings import Settings, get_settings
 
 def run_demo(settings: Settings, console: Console) -> None:
     """Generate the synthetic nation, run the integration pipeline, print what happened."""
-    from ndc.pipeline.cli import print_reports, run_with_progress
+    from ndc.ledger.demo import demo_ledger
+    from ndc.pipeline.cli import print_reports, report_quality, run_with_progress
     from ndc.synth import SynthConfig
     from ndc.synth.cli import generate_with_progress, print_summary
 
@@ -23,6 +24,14 @@ def run_demo(settings: Settings, console: Console) -> None:
     console.rule("[bold]2. Integration pipeline (ingest, chuẩn hóa, kiểm tra chất lượng)")
     reports = run_with_progress(settings, console)
     print_reports(reports, console)
+    report_quality(settings, reports, console)
+    console.rule("[bold]3. Transparency log (sổ cái minh bạch)")
+    ledger = demo_ledger(settings)
+    console.print(
+        f"log '{ledger['origin']}': {ledger['size']:,} entries, checkpoint signed; "
+        f"inclusion proof verified: {ledger['inclusion_proof_verified']}; "
+        f"full verification: {'ok' if ledger['verify_ok'] else ledger['problems']}"
+    )
 
 
 def demo(

@@ -8,6 +8,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ndc.pipeline.service import RunReport, run_pipeline
+from ndc.pipeline.store import connect
+from ndc.quality.cli import print_scorecard
+from ndc.quality.report import write_reports
 from ndc.settings import Settings, get_settings
 from ndc.sources.service import load_configs
 
@@ -78,12 +81,29 @@ def print_reports(reports: list[RunReport], console: Console) -> None:
     )
 
 
+def report_quality(settings: Settings, reports: list[RunReport], console: Console) -> None:
+    """Print the scorecard of these runs and write its JSON and HTML next to the data."""
+    run_ids = [r.run_id for r in reports if r.status == "ok"]
+    if not run_ids:
+        return
+    con = connect(settings.data_dir)
+    try:
+        print_scorecard(con, run_ids, console)
+        json_path, html_path = write_reports(con, run_ids, settings.data_dir / "reports")
+    finally:
+        con.close()
+    console.print(f"scorecard: {html_path} (and {json_path.name})")
+
+
 def _run(source: list[str] | None, steps: tuple[str, ...], scope: str) -> None:
     if scope not in SCOPES:
         raise typer.BadParameter(f"--reprocess must be one of {', '.join(SCOPES)}")
     console = Console()
-    reports = run_with_progress(get_settings(), console, source, steps, scope)
+    settings = get_settings()
+    reports = run_with_progress(settings, console, source, steps, scope)
     print_reports(reports, console)
+    if "process" in steps:
+        report_quality(settings, reports, console)
     if any(r.status != "ok" for r in reports):
         raise typer.Exit(1)
 

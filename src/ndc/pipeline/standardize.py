@@ -1,5 +1,6 @@
-"""Standardise a batch set-based: one lookup table per mapped column (Python runs once per distinct
-value, in ``ndc.standardize``), then one SQL statement joins them into the std rows.
+"""Standardise a batch set-based: values already standard are recognised in SQL, every other
+distinct value goes once through its normaliser (results cached across sources and runs), and
+one SQL statement joins it all into the std rows.
 
 Every standard value keeps its original beside it (``<field>__raw``); every repair or doubt is a
 flag ``<field>:<reason>`` in ``_flags``.
@@ -7,31 +8,37 @@ flag ``<field>:<reason>`` in ``_flags``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
+
 import duckdb
 
 from ndc.dictionary import code_list
+from ndc.pipeline import lookups as lk
 from ndc.pipeline.fields import MappedField
-from ndc.standardize.addresses import parse_addresses_table
 from ndc.standardize.codes import map_codes_table
 from ndc.standardize.dates import parse_dates_table
 from ndc.standardize.distinct import quote_identifier as q
-from ndc.standardize.identifiers import (
-    Expected,
-    normalize_identifiers_table,
-    standardize_phones_table,
-)
-from ndc.standardize.names import standardize_names_table
+from ndc.standardize.identifiers import Expected
 
 SOURCE = "_todo"
 _EXPECTED: dict[str, Expected] = {"cccd": "cccd", "cmnd": "cmnd", "mst": "mst"}
+_NO_FLAGS = "[]::VARCHAR[]"
+
+
+@dataclass
+class _Query:
+    selects: list[str] = field(default_factory=lambda: ["t._record_key", "t._load_id",
+                                                        "t._file", "t._row_number"])  # fmt: skip
+    joins: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+    def join(self, table: str, alias: str, on: str) -> None:
+        self.joins.append(f"LEFT JOIN {q(table)} {alias} ON {alias}.raw = {on}")
 
 
 def _flags(alias: str, column: str) -> str:
-    return f"coalesce(list_transform({alias}.flags, lambda x: '{column}:' || x), [])"
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    return f"coalesce(list_transform({alias}.flags, lambda x: '{column}:' || x), {_NO_FLAGS})"
 
 
 def _decimal(col: str) -> str:
@@ -44,83 +51,225 @@ def _decimal(col: str) -> str:
     )
 
 
-def build_std(con: duckdb.DuckDBPyConnection, fields: list[MappedField], natives: list[str]) -> str:
+def _slow_values(col: str, fast: str | None) -> str:
+    where = f"WHERE NOT {fast}" if fast else ""
+    return f"SELECT DISTINCT CAST({q(col)} AS VARCHAR) AS v FROM {SOURCE} {where}"
+
+
+def _fast_or(fast: str | None, fast_expr: str, slow_expr: str) -> str:
+    return f"CASE WHEN {fast} THEN {fast_expr} ELSE {slow_expr} END" if fast else slow_expr
+
+
+def _name(con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: str) -> None:
+    v = f"CAST({q(col)} AS VARCHAR)"
+    fast = lk.name_fast(v)
+    cache = lk.names_cache(con, _slow_values(col, fast))
+    tv = f"CAST(t.{q(col)} AS VARCHAR)"
+    qy.join(cache, a, tv)
+    fast_t = lk.name_fast(tv)
+    cols = lk.name_fast_columns(tv)
+    qy.selects.append(f"{_fast_or(fast_t, cols['standard'], f'{a}.standard')} AS {q(c)}")
+    qy.selects.append(f"{_fast_or(fast_t, cols['key'], f'{a}.key')} AS {q(c + '__key')}")
+    for part in ("family", "middle", "given"):
+        expr = _fast_or(fast_t, cols[part], f"{a}.{part}")
+        qy.selects.append(f"{expr} AS {q(c + '__' + part)}")
+    qy.flags.append(_fast_or(fast_t, _NO_FLAGS, _flags(a, c)))
+
+
+def _identifier(
+    con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: str, mf: MappedField
+) -> None:
+    check = mf.field.check.value if mf.field and mf.field.check else ""
+    expected = _EXPECTED.get(check)
+    fast = lk.id_fast(f"CAST({q(col)} AS VARCHAR)", expected)
+    cache = lk.ids_cache(con, _slow_values(col, fast), expected)
+    tv = f"CAST(t.{q(col)} AS VARCHAR)"
+    qy.join(cache, a, tv)
+    fast_t = lk.id_fast(tv, expected)
+    qy.selects.append(f"{_fast_or(fast_t, tv, f'{a}.value')} AS {q(c)}")
+    kind = _fast_or(fast_t, lk.id_fast_kind(expected), f"{a}.kind")
+    qy.selects.append(f"{kind} AS {q(c + '__kind')}")
+    qy.flags.append(_fast_or(fast_t, _NO_FLAGS, _flags(a, c)))
+
+
+def _phone(con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: str) -> None:
+    fast = lk.phone_fast(f"CAST({q(col)} AS VARCHAR)")
+    cache = lk.phones_cache(con, _slow_values(col, fast))
+    tv = f"CAST(t.{q(col)} AS VARCHAR)"
+    qy.join(cache, a, tv)
+    fast_t = lk.phone_fast(tv)
+    qy.selects.append(f"{_fast_or(fast_t, tv, f'{a}.value')} AS {q(c)}")
+    qy.flags.append(_fast_or(fast_t, _NO_FLAGS, _flags(a, c)))
+
+
+def _date(
+    con: duckdb.DuckDBPyConnection,
+    qy: _Query,
+    a: str,
+    c: str,
+    col: str,
+    fmt: str | None,
+    today: date,
+) -> None:
+    tv = f"CAST(t.{q(col)} AS VARCHAR)"
+    if fmt is None:  # no declared format: the day/month order is inferred over the batch
+        table = parse_dates_table(con, SOURCE, col, None)
+        qy.join(table, a, tv)
+        qy.selects += [f"{a}.value AS {q(c)}", f"{a}.precision AS {q(c + '__precision')}"]
+        qy.flags.append(_flags(a, c))
+        return
+    fast = lk.date_fast(f"CAST({q(col)} AS VARCHAR)", fmt, today)
+    cache = lk.dates_cache(con, _slow_values(col, fast), fmt, today)
+    qy.join(cache, a, tv)
+    fast_t = lk.date_fast(tv, fmt, today)
+    parsed = f"CAST(try_strptime({tv}, {lk.lit(fmt)}) AS DATE)"
+    qy.selects.append(f"{_fast_or(fast_t, parsed, f'{a}.value')} AS {q(c)}")
+    precision = _fast_or(fast_t, "'day'", f"{a}.precision")
+    qy.selects.append(f"{precision} AS {q(c + '__precision')}")
+    qy.flags.append(_fast_or(fast_t, _NO_FLAGS, _flags(a, c)))
+
+
+_TAIL = {2: "[^,]*,[^,]*$", 3: "[^,]*,[^,]*,[^,]*$"}
+
+
+def _address(con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: str) -> None:
+    """Parse the administrative tail (last two, then three comma parts); the full text only for
+    addresses whose tail does not resolve exactly. The street is what stands before the tail."""
+    base = f"_addr_{a}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {base} AS SELECT v, "
+        f"trim(regexp_extract(v, '{_TAIL[2]}')) AS t2, "
+        f"trim(regexp_extract(v, '{_TAIL[3]}')) AS t3 "
+        f"FROM (SELECT DISTINCT CAST({q(col)} AS VARCHAR) AS v FROM {SOURCE}) WHERE v IS NOT NULL"
+    )
+    cache = "cache_address"
+    lk.addresses_cache(con, f"SELECT t2 AS v FROM {base} WHERE t2 <> ''")
+
+    def ok(alias: str) -> str:
+        return (
+            f"({alias}.street = '' AND {alias}.confidence = 1 AND len({alias}.flags) = 0 "
+            f"AND {alias}.commune_code IS NOT NULL)"
+        )
+
+    lk.addresses_cache(
+        con,
+        f"SELECT b.t3 AS v FROM {base} b LEFT JOIN {cache} x ON x.raw = b.t2 "
+        f"WHERE b.t3 <> '' AND NOT coalesce({ok('x')}, false)",
+    )
+    lk.addresses_cache(
+        con,
+        f"SELECT b.v FROM {base} b LEFT JOIN {cache} x ON x.raw = b.t2 "
+        f"LEFT JOIN {cache} y ON y.raw = b.t3 "
+        f"WHERE NOT coalesce({ok('x')}, false) AND NOT coalesce({ok('y')}, false)",
+    )
+    resolved = f"_addr_res_{a}"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {resolved} AS
+        SELECT b.v AS raw,
+            CASE WHEN coalesce({ok("x")}, false) THEN 2
+                 WHEN coalesce({ok("y")}, false) THEN 3 ELSE 0 END AS tail,
+            CASE WHEN coalesce({ok("x")}, false)
+                 THEN trim(regexp_replace(left(b.v, length(b.v) - length(b.t2)), ',\\s*$', ''))
+                 WHEN coalesce({ok("y")}, false)
+                 THEN trim(regexp_replace(left(b.v, length(b.v) - length(b.t3)), ',\\s*$', ''))
+                 ELSE z.street END AS street,
+            CASE WHEN coalesce({ok("x")}, false) THEN x.commune_code
+                 WHEN coalesce({ok("y")}, false) THEN y.commune_code
+                 ELSE z.commune_code END AS commune_code,
+            CASE WHEN coalesce({ok("x")}, false) THEN x.province_code
+                 WHEN coalesce({ok("y")}, false) THEN y.province_code
+                 ELSE z.province_code END AS province_code,
+            CASE WHEN coalesce({ok("x")}, false) THEN x.mode
+                 WHEN coalesce({ok("y")}, false) THEN y.mode ELSE z.mode END AS mode,
+            CASE WHEN coalesce({ok("x")}, false) OR coalesce({ok("y")}, false) THEN 1.0
+                 ELSE z.confidence END AS confidence,
+            CASE WHEN coalesce({ok("x")}, false) OR coalesce({ok("y")}, false)
+                 THEN {_NO_FLAGS} ELSE z.flags END AS flags
+        FROM {base} b
+        LEFT JOIN {cache} x ON x.raw = b.t2
+        LEFT JOIN {cache} y ON y.raw = b.t3
+        LEFT JOIN {cache} z ON z.raw = b.v
+        """
+    )
+    qy.join(resolved, a, f"CAST(t.{q(col)} AS VARCHAR)")
+    qy.selects += [
+        f"{a}.street AS {q(c + '_street')}",
+        f"{a}.commune_code AS {q(c + '_commune_code')}",
+        f"{a}.province_code AS {q(c + '_province_code')}",
+        f"{a}.confidence AS {q(c + '__confidence')}",
+        f"{a}.mode AS {q(c + '__mode')}",
+    ]
+    qy.flags.append(_flags(a, c))
+
+
+def _code(
+    con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: str, mf: MappedField
+) -> None:
+    if not (mf.field and mf.field.code_list):
+        raise ValueError(f"mapping '{mf.key}': transform 'code' needs a code-list field")
+    table = map_codes_table(con, SOURCE, col, code_list(mf.field.code_list))
+    raw = f"t.{q(col)}"
+    qy.join(table, a, f"CAST({raw} AS VARCHAR)")
+    # The source's own value table wins over the generic matching.
+    whens = " ".join(f"WHEN {lk.lit(k)} THEN {lk.lit(v)}" for k, v in mf.mapping.values.items())
+    expr = f"CASE {raw} {whens} ELSE {a}.code END" if whens else f"{a}.code"
+    qy.selects.append(f"{expr} AS {q(c)}")
+    qy.flags.append(_flags(a, c))
+
+
+def _number(qy: _Query, c: str, raw: str, decimal: bool) -> None:
+    expr = (
+        _decimal(raw)
+        if decimal
+        else f"TRY_CAST(replace(replace(trim({raw}), '.', ''), ' ', '') AS BIGINT)"
+    )
+    qy.selects.append(f"{expr} AS {q(c)}")
+    qy.flags.append(
+        f"CASE WHEN {raw} IS NOT NULL AND {expr} IS NULL "
+        f"THEN ['{c}:number.invalid'] ELSE {_NO_FLAGS} END"
+    )
+
+
+def build_std(
+    con: duckdb.DuckDBPyConnection,
+    fields: list[MappedField],
+    natives: list[str],
+    today: date | None = None,
+) -> str:
     """Create the temporary table ``_std`` from ``_todo`` and return its name."""
-    selects = ["t._record_key", "t._load_id", "t._file", "t._row_number"]
-    joins: list[str] = []
-    flag_exprs: list[str] = []
+    today = today or date.today()
+    lk.ensure_cache_version(con)
+    qy = _Query()
     for i, mf in enumerate(fields):
-        col = mf.mapping.column
-        c = mf.column
+        col, c, t, a = mf.mapping.column, mf.column, mf.mapping.transform, f"lk{i}"
         if col not in natives:  # schema drift: mapped column missing -> all values missing
-            selects.append(f"NULL::VARCHAR AS {q(c + '__raw')}")
-            if mf.mapping.transform == "address":
-                for part in ("street", "commune_code", "province_code"):
-                    selects.append(f"NULL::VARCHAR AS {q(c + '_' + part)}")
-            else:
-                selects.append(f"NULL::VARCHAR AS {q(c)}")
-            flag_exprs.append(f"['{c}:source.column_missing']")
+            qy.selects.append(f"NULL::VARCHAR AS {q(c + '__raw')}")
+            parts = ("_street", "_commune_code", "_province_code") if t == "address" else ("",)
+            qy.selects += [f"NULL::VARCHAR AS {q(c + p)}" for p in parts]
+            qy.flags.append(f"['{c}:source.column_missing']")
             continue
         raw = f"t.{q(col)}"
-        selects.append(f"{raw} AS {q(c + '__raw')}")
-        a = f"lk{i}"
-        t = mf.mapping.transform
+        qy.selects.append(f"{raw} AS {q(c + '__raw')}")
         if t == "name":
-            lk = standardize_names_table(con, SOURCE, col)
-            selects += [f"{a}.standard AS {q(c)}", f"{a}.key AS {q(c + '__key')}"]
-            selects += [f"{a}.{p} AS {q(c + '__' + p)}" for p in ("family", "middle", "given")]
-        elif t == "date":
-            lk = parse_dates_table(con, SOURCE, col, mf.mapping.format)
-            selects += [f"{a}.value AS {q(c)}", f"{a}.precision AS {q(c + '__precision')}"]
+            _name(con, qy, a, c, col)
         elif t == "identifier":
-            check = mf.field.check.value if mf.field and mf.field.check else None
-            lk = normalize_identifiers_table(con, SOURCE, col, _EXPECTED.get(check or ""))
-            selects += [f"{a}.value AS {q(c)}", f"{a}.kind AS {q(c + '__kind')}"]
+            _identifier(con, qy, a, c, col, mf)
         elif t == "phone":
-            lk = standardize_phones_table(con, SOURCE, col)
-            selects.append(f"{a}.value AS {q(c)}")
+            _phone(con, qy, a, c, col)
+        elif t == "date":
+            _date(con, qy, a, c, col, mf.mapping.format, today)
         elif t == "address":
-            lk = parse_addresses_table(con, SOURCE, col)
-            selects += [
-                f"{a}.street AS {q(c + '_street')}",
-                f"{a}.commune_code AS {q(c + '_commune_code')}",
-                f"{a}.province_code AS {q(c + '_province_code')}",
-                f"{a}.confidence AS {q(c + '__confidence')}",
-                f"{a}.mode AS {q(c + '__mode')}",
-            ]
+            _address(con, qy, a, c, col)
         elif t == "code":
-            if not (mf.field and mf.field.code_list):
-                raise ValueError(f"mapping '{mf.key}': transform 'code' needs a code-list field")
-            lk = map_codes_table(con, SOURCE, col, code_list(mf.field.code_list))
-            # The source's own value table wins over the generic matching.
-            whens = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in mf.mapping.values.items())
-            code = f"CASE {raw} {whens} ELSE {a}.code END" if whens else f"{a}.code"
-            selects.append(f"{code} AS {q(c)}")
-        elif t == "integer":
-            expr = f"TRY_CAST(replace(replace(trim({raw}), '.', ''), ' ', '') AS BIGINT)"
-            selects.append(f"{expr} AS {q(c)}")
-            flag_exprs.append(
-                f"CASE WHEN {raw} IS NOT NULL AND {expr} IS NULL "
-                f"THEN ['{c}:number.invalid'] ELSE [] END"
-            )
-            continue
-        elif t == "decimal":
-            expr = _decimal(raw)
-            selects.append(f"{expr} AS {q(c)}")
-            flag_exprs.append(
-                f"CASE WHEN {raw} IS NOT NULL AND {expr} IS NULL "
-                f"THEN ['{c}:number.invalid'] ELSE [] END"
-            )
-            continue
+            _code(con, qy, a, c, col, mf)
+        elif t in ("integer", "decimal"):
+            _number(qy, c, raw, t == "decimal")
         else:  # text
-            selects.append(f"nullif(trim(nfc_normalize({raw})), '') AS {q(c)}")
-            continue
-        joins.append(f"LEFT JOIN {lk} {a} ON {a}.raw = CAST({raw} AS VARCHAR)")
-        flag_exprs.append(_flags(a, c))
-    flags = "flatten([" + ", ".join(flag_exprs) + "])" if flag_exprs else "[]::VARCHAR[]"
-    sql = (
-        f"CREATE OR REPLACE TEMP TABLE _std AS SELECT {', '.join(selects)}, "
-        f"CAST({flags} AS VARCHAR[]) AS _flags FROM {SOURCE} t {' '.join(joins)}"
+            qy.selects.append(f"nullif(trim(nfc_normalize({raw})), '') AS {q(c)}")
+    flags = "flatten([" + ", ".join(qy.flags) + "])" if qy.flags else _NO_FLAGS
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _std AS SELECT {', '.join(qy.selects)}, "
+        f"CAST({flags} AS VARCHAR[]) AS _flags FROM {SOURCE} t {' '.join(qy.joins)}"
     )
-    con.execute(sql)
     return "_std"

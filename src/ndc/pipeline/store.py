@@ -87,6 +87,7 @@ def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the pipeline database in ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(data_dir / "pipeline.duckdb"))
+    con.execute("SET enable_progress_bar = false")
     con.execute(SCHEMA)
     return con
 

@@ -218,8 +218,8 @@ def _consistency_rules(fields: list[MappedField]) -> list[Rule]:
         cccd = f"({q(id_col + '__kind')} = 'cccd')"
         if prefix in dobs:
             dob = dobs[prefix]
-            century = f"(CAST(substr({idv}, 4, 1) AS INTEGER) // 2)"
-            year = f"(1900 + {century} * 100 + CAST(substr({idv}, 5, 2) AS INTEGER))"
+            century = f"(TRY_CAST(substr({idv}, 4, 1) AS INTEGER) // 2)"
+            year = f"(1900 + {century} * 100 + TRY_CAST(substr({idv}, 5, 2) AS INTEGER))"
             rules.append(Rule(
                 f"correct.cccd_birth_year:{id_col}", Principle.CORRECT, Severity.WARNING,
                 "CCCD digits 4-6 do not agree with the year of birth",
@@ -232,7 +232,7 @@ def _consistency_rules(fields: list[MappedField]) -> list[Rule]:
                 f"correct.cccd_sex:{id_col}", Principle.CORRECT, Severity.WARNING,
                 "CCCD digit 4 does not agree with the sex",
                 f"{cccd} AND {q(sex)} IN ('1', '2') AND "
-                f"(CAST(substr({idv}, 4, 1) AS INTEGER) % 2 = 1) <> ({q(sex)} = '2')",
+                f"(TRY_CAST(substr({idv}, 4, 1) AS INTEGER) % 2 = 1) <> ({q(sex)} = '2')",
                 (id_col, sex + "__raw"),
             ))  # fmt: skip
     return rules
