@@ -8,6 +8,9 @@ from hypothesis import strategies as st
 
 from ndc.ledger import merkle
 from ndc.ledger.tiles import (
+    NODE_HEIGHTS,
+    NODE_OFFSETS,
+    NODES_BYTES,
     RightEdge,
     TileHasher,
     encode_index,
@@ -74,3 +77,36 @@ def test_right_edge_tiles_and_roots_agree_with_the_plain_tree(batches: list[int]
     assert again.root() == edge.root()
     more = _leaves(done + 300)[done:]
     assert again.append(more) == edge.copy().append(more)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(1, 3000), min_size=1, max_size=3))
+def test_acceleration_nodes_give_the_same_proofs_with_fewer_hashes(batches: list[int]) -> None:
+    leaves = _leaves(sum(batches))
+    edge, store, accel, done = RightEdge(), {}, {}, 0
+    for n in batches:
+        touched, nodes = edge.append_with_nodes(leaves[done : done + n])
+        store.update(touched)
+        accel.update(nodes)
+        done += n
+    # One row per full tile, holding the tile's perfect subtrees at heights 4..7.
+    assert set(accel) == {k for k, v in store.items() if len(v) == 256 * 32}
+    for (level, idx), blob in accel.items():
+        assert len(blob) == NODES_BYTES
+        tile = store[(level, idx)]
+        hashes = [tile[i : i + 32] for i in range(0, len(tile), 32)]
+        for height in NODE_HEIGHTS:
+            w = 1 << height
+            for j in range(256 // w):
+                pos = (NODE_OFFSETS[height] + j) * 32
+                assert blob[pos : pos + 32] == merkle.root(hashes[j * w : (j + 1) * w])
+    plain = TileHasher(lambda level, idx: store.get((level, idx), b""))
+    fast = TileHasher(
+        lambda level, idx: store.get((level, idx), b""),
+        read_nodes=lambda level, idx: accel.get((level, idx), b""),
+    )
+    assert fast.root(done) == plain.root(done) == merkle.root(leaves)
+    for i in {0, done // 2, done - 1}:
+        assert merkle.inclusion_path(i, done, fast.subtree) == merkle.inclusion_proof(i, leaves)
+    for s in {1, done // 3 or 1, done - 1 or 1}:
+        assert merkle.consistency_path(s, done, fast.subtree) == merkle.consistency_proof(s, leaves)

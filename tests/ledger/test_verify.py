@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import delete, insert, select, update
 
-from ndc.ledger.models import CheckpointRow, Entry, LedgerState, Tile
+from ndc.ledger.exceptions import LedgerIntegrityError
+from ndc.ledger.models import CheckpointRow, Entry, LedgerState, Tile, TileNodes
 from ndc.ledger.note import Checkpoint, Signer, sign_checkpoint
 from ndc.ledger.service import Ledger
 from ndc.ledger.verify import verify
@@ -160,3 +161,51 @@ def test_tampered_subject_index_is_detected(log: Ledger) -> None:
     with log.engine.begin() as conn:
         conn.execute(update(Entry).where(Entry.seq == 42).values(subject_ref=None))
     assert "entry 42: subject index says None" in _problems(log)
+
+
+def test_tampered_acceleration_nodes_never_change_a_proof(log: Ledger) -> None:
+    # The private acceleration rows are not served; forging them must not change what a
+    # client gets (proofs are checked against the tiles' root), and verify names the row.
+    expected_inc = [log.inclusion_proof(i) for i in (0, 17, 255, 300, 511, 599)]
+    expected_con = [log.consistency_proof(s) for s in (1, 16, 200, 257, 400, 599)]
+    with log.engine.begin() as conn:
+        nodes = bytes(
+            conn.execute(
+                select(TileNodes.nodes).where(TileNodes.level == 0, TileNodes.idx == 0)
+            ).scalar_one()
+        )
+        forged = bytes(32) * (len(nodes) // 32)
+        conn.execute(
+            update(TileNodes).where(TileNodes.level == 0, TileNodes.idx == 0).values(nodes=forged)
+        )
+    log.clear_caches()
+    assert log.accelerate
+    assert [log.inclusion_proof(i) for i in (0, 17, 255, 300, 511, 599)] == expected_inc
+    assert [log.consistency_proof(s) for s in (1, 16, 200, 257, 400, 599)] == expected_con
+    assert not log.accelerate  # it noticed, and now serves from the tiles alone
+    assert "acceleration nodes of tile 0/0 differ" in _problems(log)
+
+
+def test_missing_acceleration_nodes_are_not_a_problem(log: Ledger) -> None:
+    expected = log.inclusion_proof(100)
+    with log.engine.begin() as conn:
+        conn.execute(delete(TileNodes))
+    log.clear_caches()
+    assert log.inclusion_proof(100) == expected and log.accelerate
+    assert verify(log).ok
+
+
+def test_a_proof_that_would_not_verify_is_never_served(log: Ledger) -> None:
+    # A swapped level-0 tile hash makes the tiles disagree with the tile above: the ledger
+    # refuses to serve a proof through it instead of returning one that fails to verify.
+    with log.engine.begin() as conn:
+        tile = bytes(
+            conn.execute(select(Tile.hashes).where(Tile.level == 0, Tile.idx == 0)).scalar_one()
+        )
+        swapped = tile[32:64] + tile[:32] + tile[64:]
+        conn.execute(update(Tile).where(Tile.level == 0, Tile.idx == 0).values(hashes=swapped))
+    log.clear_caches()
+    with pytest.raises(LedgerIntegrityError):
+        log.inclusion_proof(0)
+    root = log.inclusion_proof(300)[2]  # the rest of the log still proves fine
+    assert root == log.checkpoint().root

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import Response
 
-from ndc.ledger.exceptions import LedgerError, NotFoundError
+from ndc.ledger.exceptions import LedgerError, LedgerIntegrityError, NotFoundError
 from ndc.ledger.schemas import (
     ConsistencyProofOut,
     EntryOut,
@@ -35,6 +35,10 @@ def _b64(h: bytes) -> str:
 
 def _not_found(exc: LedgerError) -> ProblemError:
     return ProblemError(404, "ledger/not-found", "Not in the log", str(exc))
+
+
+def _integrity(exc: LedgerIntegrityError) -> ProblemError:
+    return ProblemError(500, "ledger/integrity", "The stored log is inconsistent", str(exc))
 
 
 def _parse(path: str) -> tuple[int, int]:
@@ -114,6 +118,8 @@ def build_router(settings: Settings) -> APIRouter:
             leaf, proof, root = lg.inclusion_proof(seq, cp.size)
         except NotFoundError as exc:
             raise _not_found(exc) from exc
+        except LedgerIntegrityError as exc:
+            raise _integrity(exc) from exc
         doc: dict[str, Any] = json.loads(data)
         return EntryOut(
             index=seq,
@@ -136,6 +142,8 @@ def build_router(settings: Settings) -> APIRouter:
             leaf, proof, root = lg.inclusion_proof(index, size)
         except NotFoundError as exc:
             raise _not_found(exc) from exc
+        except LedgerIntegrityError as exc:
+            raise _integrity(exc) from exc
         return InclusionProofOut(
             index=index,
             tree_size=size or lg.size,
@@ -157,6 +165,8 @@ def build_router(settings: Settings) -> APIRouter:
             proof, r1, r2 = lg.consistency_proof(first, second)
         except NotFoundError as exc:
             raise _not_found(exc) from exc
+        except LedgerIntegrityError as exc:
+            raise _integrity(exc) from exc
         return ConsistencyProofOut(
             first=first,
             second=second,

@@ -21,3 +21,10 @@ class NotFoundError(LedgerError, LookupError):
 
 class IntegrationConflict(LedgerError):
     """Retryable: another sequencer integrated first; reload state and try again."""
+
+
+class LedgerIntegrityError(LedgerError):
+    """Terminal: the stored tiles disagree with each other or with a signed checkpoint.
+
+    Raised instead of serving a proof that would not verify; run ``ndc ledger verify``.
+    """

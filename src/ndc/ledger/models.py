@@ -57,6 +57,21 @@ class Tile(Base):
     hashes: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
+class TileNodes(Base):
+    """Private acceleration data: internal node hashes (heights 4-7) of a *full* tile.
+
+    Never served and never trusted: proofs built with them are checked against a root computed
+    from the tiles alone, and ``ndc ledger verify`` recomputes them. Rows may be missing (a
+    store built before they existed) or deleted at any time; proofs then hash the tile instead.
+    """
+
+    __tablename__ = "ledger_tile_nodes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    nodes: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
 class CheckpointRow(Base):
     """Every signed checkpoint, so verification can check each against the recomputed tree."""
 

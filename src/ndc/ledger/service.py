@@ -11,22 +11,41 @@ The tree maths happens before the write transaction, so appenders never wait on 
 from __future__ import annotations
 
 import base64
+import hashlib
+import logging
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ndc.ledger import merkle
-from ndc.ledger.exceptions import EntryError, IntegrationConflict, NotFoundError
+from ndc.ledger.exceptions import (
+    EntryError,
+    IntegrationConflict,
+    LedgerIntegrityError,
+    NotFoundError,
+)
 from ndc.ledger.keys import LedgerKeys, load_keys, pseudonymize
-from ndc.ledger.models import CheckpointRow, Entry, LedgerState, QueuedEntry, Tile
+from ndc.ledger.models import CheckpointRow, Entry, LedgerState, QueuedEntry, Tile, TileNodes
 from ndc.ledger.note import Checkpoint, NoteError, parse_note, sign_checkpoint
 from ndc.ledger.schemas import MAX_ENTRY_BYTES, AccessEvent
 from ndc.ledger.tiles import (
+    LRU,
     TILE_HEIGHT,
     TILE_WIDTH,
     RightEdge,
@@ -40,9 +59,15 @@ from ndc.store.engine import Base, create_store_engine
 
 TABLES: list[Table] = [
     Base.metadata.tables[t.__tablename__]
-    for t in (QueuedEntry, Entry, Tile, CheckpointRow, LedgerState)
+    for t in (QueuedEntry, Entry, Tile, TileNodes, CheckpointRow, LedgerState)
 ]
 DEFAULT_BATCH = 50_000
+#: SQLite page cache of the ledger's own connections (KiB). The default 2 MiB cannot hold the
+#: insertion points of the subject index, so every integrated row missed the cache.
+SQLITE_CACHE_KIB = 65_536
+
+log = logging.getLogger(__name__)
+_sha256 = hashlib.sha256
 
 
 @dataclass(frozen=True)
@@ -58,13 +83,26 @@ class HistoryItem:
     event: AccessEvent
 
 
-def _ts(value: datetime | None) -> int | None:
-    return None if value is None else int(value.timestamp())
-
-
 def _mark(conn: Connection) -> str:
     """The DBAPI placeholder: hot paths bypass SQLAlchemy's per-row parameter processing."""
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _fetch_one(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    """First row of a query on the driver's cursor: proofs run a few tiny queries each, and
+    SQLAlchemy's result machinery cost more than the query itself."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql.replace("?", _mark(conn)), params)
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+def _sqlite_cache(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cur.close()
 
 
 def _runs(ids: Sequence[int]) -> list[tuple[int, int]]:
@@ -92,11 +130,18 @@ class Ledger:
             if settings.database_url is None:
                 settings.ensure_data_dir()
             engine = create_store_engine(settings.store_url)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_cache)
         self.engine = engine
         self.keys = keys or load_keys(settings)
         self._lock = threading.RLock()
         self._edge: RightEdge | None = None
-        self._tile_cache = TileCache()  # shared by every proof: full tiles never change
+        # Shared by every proof: complete tiles and nodes never change.
+        self._tile_cache = TileCache()
+        # Roots computed from the tiles alone (and checked against any checkpoint of that size).
+        self._roots: LRU[int, bytes] = LRU(4096)
+        # Cleared if acceleration data ever disagrees with the tiles (see _proof_hashers).
+        self.accelerate = True
         Base.metadata.create_all(engine, tables=TABLES)
         self._initialise()
 
@@ -118,46 +163,52 @@ class Ledger:
 
     def append_many(self, events: Iterable[AccessEvent]) -> list[int]:
         """Queue events in one INSERT statement and one transaction; returns their queue ids."""
-        rows = []
+        rows: list[tuple[bytes, str | None, int | None]] = []
         for e in events:
             try:
                 data = e.to_entry()
             except ValueError as exc:
                 raise EntryError(str(exc)) from exc
-            rows.append(
-                {"data": data, "subject_ref": e.subject_ref, "hidden_until": _ts(e.hidden_until)}
-            )
-        return self.append_rows(rows)
+            hidden = e.hidden_until
+            rows.append((data, e.subject_ref, None if hidden is None else int(hidden.timestamp())))
+        return self._enqueue(rows)
 
     def append_entries(self, entries: Sequence[bytes]) -> list[int]:
         """Queue opaque entries (no subject index); for tools and benchmarks."""
         for data in entries:
             if len(data) > MAX_ENTRY_BYTES:
                 raise EntryError(f"entry is {len(data)} bytes; the limit is {MAX_ENTRY_BYTES}")
-        return self.append_rows(
-            [{"data": d, "subject_ref": None, "hidden_until": None} for d in entries]
-        )
+        return self._enqueue([(d, None, None) for d in entries])
 
     def append_rows(self, rows: list[dict[str, Any]]) -> list[int]:
-        """One multi-row INSERT ... RETURNING per 500 rows, in one transaction."""
+        """Queue rows given as dicts with ``data``, ``subject_ref`` and ``hidden_until``."""
+        return self._enqueue([(r["data"], r["subject_ref"], r["hidden_until"]) for r in rows])
+
+    def _enqueue(self, rows: Sequence[tuple[bytes, str | None, int | None]]) -> list[int]:
+        """One multi-row INSERT ... RETURNING per 500 rows, in one transaction.
+
+        Straight on the driver's cursor: SQLAlchemy's per-row result processing cost more than
+        the insert itself on this path.
+        """
         if not rows:
             return []
         ids: list[int] = []
         with self.engine.begin() as conn:
             mark = _mark(conn)
-            for k in range(0, len(rows), 500):
-                chunk = rows[k : k + 500]
-                values = ", ".join([f"({mark}, {mark}, {mark})"] * len(chunk))
-                params = tuple(
-                    v for r in chunk for v in (r["data"], r["subject_ref"], r["hidden_until"])
-                )
-                result = conn.exec_driver_sql(
-                    "INSERT INTO ledger_queue (data, subject_ref, hidden_until) "
-                    f"VALUES {values} RETURNING id",
-                    params,
-                )
-                # Ids are drawn in VALUES order; RETURNING's row order is not promised.
-                ids.extend(sorted(r[0] for r in result))
+            cursor = conn.connection.cursor()
+            try:
+                for k in range(0, len(rows), 500):
+                    chunk = rows[k : k + 500]
+                    values = ", ".join([f"({mark}, {mark}, {mark})"] * len(chunk))
+                    cursor.execute(
+                        "INSERT INTO ledger_queue (data, subject_ref, hidden_until) "
+                        f"VALUES {values} RETURNING id",
+                        [v for row in chunk for v in row],
+                    )
+                    # Ids are drawn in VALUES order; RETURNING's row order is not promised.
+                    ids.extend(sorted(r[0] for r in cursor.fetchall()))
+            finally:
+                cursor.close()
         return ids
 
     # ---- integration (sequencer) ---------------------------------------------------------
@@ -179,6 +230,7 @@ class Ledger:
             pass  # another process initialised the same store first
 
     def _load_edge(self) -> RightEdge:
+        self.clear_caches()  # reloading means the store may have changed under us
         with self.engine.connect() as conn:
             size = conn.execute(select(LedgerState.size).where(LedgerState.id == 1)).scalar_one()
             partials: dict[int, bytes] = {}
@@ -227,15 +279,16 @@ class Ledger:
             if not rows:
                 return 0
             new = edge.copy()
-            touched = new.append([merkle.leaf_hash(r[1]) for r in rows])
+            touched, nodes = new.append_with_nodes([_sha256(b"\x00" + r[1]).digest() for r in rows])
             root = new.root()
             note = sign_checkpoint(Checkpoint(self.origin, new.size, root), self.keys.signer)
             try:
-                self._commit(edge, new, rows, touched, root, note)
+                self._commit(edge, new, rows, touched, nodes, root, note)
             except BaseException:
                 self._edge = None  # the store is the truth; reload it next time
                 raise
             self._edge = new
+            self._roots.put(new.size, root)  # what the new tiles give, as just signed
             return len(rows)
 
     def _commit(
@@ -244,6 +297,7 @@ class Ledger:
         new: RightEdge,
         rows: Sequence[Any],
         touched: dict[tuple[int, int], bytes],
+        nodes: dict[tuple[int, int], bytes],
         root: bytes,
         note: str,
     ) -> None:
@@ -295,6 +349,18 @@ class Ledger:
                 )
             if inserts:
                 conn.execute(insert(Tile), inserts)
+            if nodes:
+                # Acceleration data of the tiles that became full. A leftover row (after manual
+                # surgery on the store) is replaced: it is a cache and must never block integration.
+                keys = [(lv, ix) for lv, ix in nodes]
+                conn.exec_driver_sql(
+                    f"DELETE FROM ledger_tile_nodes WHERE level = {mark} AND idx = {mark}", keys
+                )
+                conn.exec_driver_sql(
+                    "INSERT INTO ledger_tile_nodes (level, idx, nodes) "
+                    f"VALUES ({mark}, {mark}, {mark})",
+                    [(lv, ix, n) for (lv, ix), n in nodes.items()],
+                )
             conn.execute(
                 insert(CheckpointRow).values(
                     size=new.size, root=root, note=note, created_at=datetime.now(UTC)
@@ -321,16 +387,15 @@ class Ledger:
 
     @staticmethod
     def _size(conn: Connection) -> int:
-        return int(conn.exec_driver_sql("SELECT size FROM ledger_state WHERE id = 1").scalar_one())
+        return int(_fetch_one(conn, "SELECT size FROM ledger_state WHERE id = 1")[0])
 
     def read_tile(self, level: int, index: int, conn: Connection | None = None) -> bytes:
         if conn is None:
             with self.engine.connect() as own:
                 return self.read_tile(level, index, own)
-        mark = _mark(conn)
-        row = conn.exec_driver_sql(
-            f"SELECT hashes FROM ledger_tiles WHERE level = {mark} AND idx = {mark}", (level, index)
-        ).first()
+        row = _fetch_one(
+            conn, "SELECT hashes FROM ledger_tiles WHERE level = ? AND idx = ?", (level, index)
+        )
         return bytes(row[0]) if row is not None else b""
 
     def tile(self, level: int, index: int, width: int = TILE_WIDTH) -> bytes:
@@ -385,8 +450,41 @@ class Ledger:
 
     # ---- proofs --------------------------------------------------------------------------
 
-    def _hasher(self, conn: Connection) -> TileHasher:
-        return TileHasher(lambda level, idx: self.read_tile(level, idx, conn), self._tile_cache)
+    def read_nodes(self, level: int, index: int, conn: Connection) -> bytes:
+        """A full tile's acceleration nodes (private; see ``TileNodes``), or b"" if none."""
+        row = _fetch_one(
+            conn, "SELECT nodes FROM ledger_tile_nodes WHERE level = ? AND idx = ?", (level, index)
+        )
+        return bytes(row[0]) if row is not None else b""
+
+    def clear_caches(self) -> None:
+        """Forget every cached tile, node and root (``verify`` starts from the store alone)."""
+        self._tile_cache.clear()
+        self._roots.clear()
+
+    def _hasher(self, conn: Connection, accelerated: bool = False) -> TileHasher:
+        return TileHasher(
+            lambda level, idx: self.read_tile(level, idx, conn),
+            self._tile_cache,
+            (lambda level, idx: self.read_nodes(level, idx, conn)) if accelerated else None,
+        )
+
+    def _proof_hashers(self, conn: Connection) -> list[TileHasher]:
+        """Hashers to try in turn: with acceleration data first (if enabled), then tiles only.
+
+        A proof that only the second one can make means the acceleration data is wrong.
+        """
+        plain = self._hasher(conn)
+        return [self._hasher(conn, accelerated=True), plain] if self.accelerate else [plain]
+
+    def _distrust_acceleration(self, what: str) -> None:
+        if self.accelerate:
+            self.accelerate = False
+            log.error(
+                "ledger acceleration data disagrees with the tiles (%s); proofs now use the "
+                "tiles only. Run `ndc ledger verify`.",
+                what,
+            )
 
     def _check_size(self, conn: Connection, size: int | None) -> int:
         latest = self._size(conn)
@@ -396,37 +494,78 @@ class Ledger:
             raise NotFoundError(f"tree size {size} is not between 0 and {latest}")
         return size
 
+    def _anchor(self, conn: Connection, size: int) -> bytes:
+        """Root of the tree of ``size`` from the tiles alone, never from acceleration data.
+
+        Checked once against the stored checkpoint of that size, if any, then cached: every
+        proof is verified against it before it is returned.
+        """
+        root = self._roots.get(size)
+        if root is not None:
+            return root
+        root = self._hasher(conn).root(size)
+        row = _fetch_one(conn, "SELECT root FROM ledger_checkpoints WHERE size = ?", (size,))
+        if row is not None and bytes(row[0]) != root:
+            raise LedgerIntegrityError(
+                f"the tiles give root {base64.b64encode(root).decode()} at size {size}, but the "
+                f"checkpoint of that size says {base64.b64encode(bytes(row[0])).decode()}"
+            )
+        self._roots.put(size, root)
+        return root
+
     def root_at(self, size: int) -> bytes:
         with self.engine.connect() as conn:
-            return self._hasher(conn).root(self._check_size(conn, size))
+            return self._anchor(conn, self._check_size(conn, size))
 
     def inclusion_proof(
         self, index: int, size: int | None = None
     ) -> tuple[bytes, list[bytes], bytes]:
-        """(leaf hash, proof, root) for entry ``index`` in the tree of ``size`` (latest)."""
+        """(leaf hash, proof, root) for entry ``index`` in the tree of ``size`` (latest).
+
+        The proof is verified against the tiles' root before it is returned; one that does not
+        verify is never served (:class:`LedgerIntegrityError`).
+        """
         with self.engine.connect() as conn:
             size = self._check_size(conn, size)
             if not 0 <= index < size:
                 raise NotFoundError(f"entry {index} is not in the tree of size {size}")
-            hasher = self._hasher(conn)
-            leaf = hasher.node(0, index)
-            proof = merkle.inclusion_path(index, size, hasher.subtree)
-            return leaf, proof, hasher.root(size)
+            root = self._anchor(conn, size)
+            for n, hasher in enumerate(self._proof_hashers(conn)):
+                leaf = hasher.node(0, index)
+                proof = merkle.inclusion_path(index, size, hasher.subtree)
+                if merkle.verify_inclusion(index, size, leaf, proof, root):
+                    if n:
+                        self._distrust_acceleration(f"inclusion proof of {index} in {size}")
+                    return leaf, proof, root
+        raise LedgerIntegrityError(
+            f"the tiles give no verifiable inclusion proof of entry {index} in the tree of "
+            f"size {size}; run `ndc ledger verify`"
+        )
 
     def consistency_proof(
         self, size1: int, size2: int | None = None
     ) -> tuple[list[bytes], bytes, bytes]:
-        """(proof, root1, root2) showing the tree of ``size1`` is a prefix of ``size2``."""
+        """(proof, root1, root2) showing the tree of ``size1`` is a prefix of ``size2``.
+
+        ``root2`` comes from the tiles alone; the proof and ``root1`` are verified against it
+        (which pins ``root1``) before they are returned.
+        """
         with self.engine.connect() as conn:
             size2 = self._check_size(conn, size2)
             if not 0 <= size1 <= size2:
                 raise NotFoundError(f"no consistency proof from {size1} to {size2}")
-            hasher = self._hasher(conn)
-            return (
-                merkle.consistency_path(size1, size2, hasher.subtree),
-                hasher.root(size1),
-                hasher.root(size2),
-            )
+            root2 = self._anchor(conn, size2)
+            for n, hasher in enumerate(self._proof_hashers(conn)):
+                proof = merkle.consistency_path(size1, size2, hasher.subtree)
+                root1 = hasher.root(size1)
+                if merkle.verify_consistency(size1, size2, proof, root1, root2):
+                    if n:
+                        self._distrust_acceleration(f"consistency proof {size1} -> {size2}")
+                    return proof, root1, root2
+        raise LedgerIntegrityError(
+            f"the tiles give no verifiable consistency proof from size {size1} to {size2}; "
+            "run `ndc ledger verify`"
+        )
 
     # ---- witnesses -----------------------------------------------------------------------
 

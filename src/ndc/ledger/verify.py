@@ -16,7 +16,7 @@ from sqlalchemy import select, tuple_
 
 from ndc.ledger import merkle
 from ndc.ledger.merkle import HASH_SIZE
-from ndc.ledger.models import CheckpointRow, Entry, LedgerState, Tile
+from ndc.ledger.models import CheckpointRow, Entry, LedgerState, Tile, TileNodes
 from ndc.ledger.note import Checkpoint, NoteError, check_signatures, parse_note
 from ndc.ledger.service import Ledger
 from ndc.ledger.tiles import TILE_WIDTH, RightEdge, partial_width, tile_levels
@@ -120,6 +120,26 @@ def _compare_tiles(
                 report.problem(f"tile {level}/{idx} hash {i}: {what}")
 
 
+def _compare_nodes(
+    ledger: Ledger, nodes: dict[tuple[int, int], bytes], report: VerifyReport
+) -> None:
+    """Acceleration nodes may be missing, but any stored row must be the recomputed one."""
+    if not nodes:
+        return
+    with ledger.engine.connect() as conn:
+        stored = conn.execute(
+            select(TileNodes.level, TileNodes.idx, TileNodes.nodes).where(
+                tuple_(TileNodes.level, TileNodes.idx).in_(list(nodes))
+            )
+        ).all()
+    for level, idx, got in stored:
+        if bytes(got) != nodes[(level, idx)]:
+            report.problem(
+                f"acceleration nodes of tile {level}/{idx} differ from the recomputed tree "
+                "(proofs never trust them; deleting the row is safe)"
+            )
+
+
 def _check_index(rows: Sequence[object], report: VerifyReport) -> None:
     for r in rows:
         seq, data, subject = r.seq, r.data, r.subject_ref  # type: ignore[attr-defined]
@@ -139,6 +159,7 @@ def verify(
 ) -> VerifyReport:
     """Recompute the log from stored entries and report every inconsistency found."""
     report = VerifyReport()
+    ledger.clear_caches()  # nothing from memory: proofs below are rebuilt from the store
     roots = _check_checkpoints(ledger, report)
     with ledger.engine.connect() as conn:
         size = conn.execute(select(LedgerState.size).where(LedgerState.id == 1)).scalar() or 0
@@ -187,10 +208,11 @@ def verify(
                         leaves.append(merkle.leaf_hash(bytes(r.data)))
                 _check_index(rows, report)
                 report.entries += len(rows)
-                touched = edge.append(leaves)
+                touched, nodes = edge.append_with_nodes(leaves)
                 # Partial tiles are compared once, at the final size, below.
                 full = {k: v for k, v in touched.items() if len(v) == TILE_WIDTH * HASH_SIZE}
                 _compare_tiles(ledger, full, report)
+                _compare_nodes(ledger, nodes, report)
                 expected_seq = hi
                 if progress:
                     progress(edge.size, size)

@@ -12,7 +12,7 @@ from ndc.pipeline.store import connect
 from ndc.quality.cli import print_scorecard
 from ndc.quality.report import write_reports
 from ndc.settings import Settings, get_settings
-from ndc.sources.service import load_configs
+from ndc.sources.cli import configs_or_exit
 
 app = typer.Typer(help="Integration pipeline: ingest, standardise (chuẩn hóa), validate.")
 
@@ -26,7 +26,7 @@ def run_with_progress(
     steps: tuple[str, ...] = ("ingest", "process"),
     scope: str = "pending",
 ) -> list[RunReport]:
-    configs = load_configs(settings.data_dir)
+    configs = configs_or_exit(settings.data_dir)
     if source:
         unknown = set(source) - {c.id for c in configs}
         if unknown:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ndc.pipeline.store import current_table, raw_table, table_columns, table_exists
+from ndc.pipeline.store import current_table, one, raw_table, table_columns, table_exists
 from ndc.sources.connectors import RawBatch, Reject, read_source
 from ndc.sources.schemas import FileConnection, SourceConfig
 from ndc.standardize.distinct import quote_identifier as q
@@ -45,6 +46,7 @@ class IngestResult:
     watermark: str | None = None
     fingerprints: dict[str, str] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
+    types: dict[str, str] = field(default_factory=dict)
     drift: list[Drift] = field(default_factory=list)
     encodings: dict[str, str | None] = field(default_factory=dict)
 
@@ -53,10 +55,12 @@ class IngestResult:
         return self.new + self.changed
 
 
-def _state(con: duckdb.DuckDBPyConnection, source_id: str) -> tuple[Any, ...] | None:
-    return con.execute(
-        "SELECT watermark, fingerprints, columns FROM sync_state WHERE source_id = ?", [source_id]
-    ).fetchone()
+def _state(con: duckdb.DuckDBPyConnection, source_id: str) -> Any:
+    return one(
+        con,
+        "SELECT watermark, fingerprints, columns FROM sync_state WHERE source_id = ?",
+        [source_id],
+    )
 
 
 def _combine(batches: list[RawBatch]) -> pa.Table:
@@ -82,7 +86,13 @@ def _combine(batches: list[RawBatch]) -> pa.Table:
     return pa.concat_tables(parts)
 
 
-def _drift(cfg: SourceConfig, previous: list[str] | None, now: list[str]) -> list[Drift]:
+def _drift(
+    cfg: SourceConfig,
+    previous: list[str] | None,
+    now: list[str],
+    types_before: dict[str, str],
+    types_now: dict[str, str],
+) -> list[Drift]:
     out: list[Drift] = []
     mapped = {m.column for m in cfg.mapping.values()} | set(cfg.key)
     for col in sorted(mapped - set(now)):
@@ -92,37 +102,74 @@ def _drift(cfg: SourceConfig, previous: list[str] | None, now: list[str]) -> lis
             out.append(Drift("new_column", col, "kept in the raw table; not mapped"))
         for col in sorted(set(previous) - set(now) - mapped):
             out.append(Drift("missing_column", col, "earlier loads had it"))
+    for col in sorted(set(types_before) & set(types_now)):
+        if types_before[col] != types_now[col] and "null" not in (
+            types_before[col],
+            types_now[col],
+        ):
+            detail = f"{types_before[col]} -> {types_now[col]}; kept as text in the raw table"
+            out.append(Drift("retyped_column", col, detail))
     return out
 
 
 def _reject_rows(
-    con: duckdb.DuckDBPyConnection, cfg: SourceConfig, run_id: str, rejects: list[Reject]
+    con: duckdb.DuckDBPyConnection,
+    cfg: SourceConfig,
+    run_id: str,
+    rejects: list[Reject],
+    seen: Counter[str],
 ) -> int:
-    """Quarantine unreadable rows; one already open for the same line text counts as unchanged."""
-    fresh = 0
+    """Quarantine rows refused at the door. Each copy of a text counts: as many copies as are
+    already open from earlier runs count as unchanged, the others are quarantined now. Adds
+    every text's digest to ``seen``; returns how many were quarantined now."""
+    if not rejects:
+        return 0
+    still_open = Counter(
+        h
+        for (h,) in con.execute(
+            "SELECT json_extract_string(details, '$.row_hash') FROM quarantine "
+            "WHERE source_id = ? AND status = 'open' AND record_key IS NULL AND run_id <> ?",
+            [cfg.id, run_id],
+        ).fetchall()
+    )
+    rows = []
     for r in rejects:
         digest = hashlib.sha256(r.raw.encode()).hexdigest()
-        seen = con.execute(
-            "SELECT 1 FROM quarantine WHERE source_id = ? AND status = 'open' "
-            "AND json_extract_string(details, '$.row_hash') = ?",
-            [cfg.id, digest],
-        ).fetchone()
-        if seen:
+        seen[digest] += 1
+        if still_open[digest] > 0:
+            still_open[digest] -= 1
             continue
         details = {"row_hash": digest, "raw": r.raw, "message": r.message}
-        con.execute(
-            "INSERT INTO quarantine VALUES (?, NULL, ?, ?, ?, ?, ?, 'open', now())",
-            [
-                cfg.id,
-                run_id,
-                r.file,
-                r.row_number,
-                [r.reason],
-                json.dumps(details, ensure_ascii=False),
-            ],
+        rows.append((cfg.id, run_id, r.file, r.row_number, [r.reason],
+                     json.dumps(details, ensure_ascii=False)))  # fmt: skip
+    if rows:
+        con.executemany(
+            "INSERT INTO quarantine VALUES (?, NULL, ?, ?, ?, ?, ?, 'open', now())", rows
         )
-        fresh += 1
-    return fresh
+    return len(rows)
+
+
+def _supersede_door(
+    con: duckdb.DuckDBPyConnection, cfg: SourceConfig, run_id: str, seen: Counter[str]
+) -> None:
+    """Refused rows of earlier runs that the snapshot no longer holds (as many copies as are
+    gone) were fixed or withdrawn by the agency: their quarantine entries are closed."""
+    allowance = Counter(seen)
+    gone = []
+    for rowid, digest in con.execute(
+        "SELECT rowid, json_extract_string(details, '$.row_hash') FROM quarantine "
+        "WHERE source_id = ? AND status = 'open' AND record_key IS NULL AND run_id <> ? "
+        "ORDER BY created_at, rowid",
+        [cfg.id, run_id],
+    ).fetchall():
+        if allowance[digest] > 0:
+            allowance[digest] -= 1
+        else:
+            gone.append(rowid)
+    if gone:
+        con.execute(
+            "UPDATE quarantine SET status = 'superseded' WHERE list_contains(?, rowid)", [gone]
+        )
 
 
 def ingest(
@@ -136,7 +183,9 @@ def ingest(
     state = _state(con, cfg.id)
     previous_watermark = state[0] if state else None
     previous_fp = json.loads(state[1]) if state and state[1] else {}
-    previous_cols = json.loads(state[2]) if state and state[2] else None
+    columns_state = json.loads(state[2]) if state and state[2] else {}
+    previous_cols: list[str] | None = columns_state.get("names")
+    previous_types: dict[str, str] = columns_state.get("types", {})
     since = previous_watermark if cfg.sync.mode == "incremental" else None
 
     batches = list(read_source(cfg, data_dir, since=since))
@@ -150,13 +199,15 @@ def ingest(
         result.skipped = True
         result.watermark = previous_watermark
         result.columns = previous_cols or []
+        result.types = previous_types
         con.execute("CREATE OR REPLACE TEMP TABLE _delta AS SELECT NULL AS _record_key LIMIT 0")
         return result
 
     table = _combine(batches)
     natives = [c for c in table.column_names if c not in ("_file", "_row_number")]
     result.columns = natives
-    result.drift = _drift(cfg, previous_cols, natives)
+    result.types = {k: v for b in batches for k, v in b.types.items()}
+    result.drift = _drift(cfg, previous_cols, natives, previous_types, result.types)
     all_rejects = [r for b in batches for r in b.rejects]
     result.rows_read = table.num_rows + len(all_rejects)
 
@@ -172,76 +223,80 @@ def ingest(
         if len(key_cols) == len(cfg.key)
         else "NULL"
     )
-    struct = ", ".join(f"{q(c)} := {q(c)}" for c in natives)
+    # 64-bit hash of every native value, for change detection on the same key.
+    hashed = ", ".join(f"coalesce({q(c)}, '\x00')" for c in natives) or "''"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _in AS
         SELECT ? AS _load_id, _file, _row_number,
                {key_expr} AS _record_key,
-               md5(CAST(to_json(struct_pack({struct})) AS VARCHAR)) AS _row_hash,
+               CAST(hash({hashed}) AS VARCHAR) AS _row_hash,
                {", ".join(q(c) for c in natives)}
         FROM _batch
         """,
         [run_id],
     )
     con.unregister("_batch")
+    # Keys seen more than once: the first occurrence (file order, then line) is the record.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _ranked AS SELECT *, row_number() OVER "
-        "(PARTITION BY _record_key ORDER BY _file, _row_number) AS _dup FROM _in"
+        "CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT _record_key, "
+        "min({'f': _file, 'n': _row_number}) AS _first FROM _in WHERE _record_key IS NOT NULL "
+        "GROUP BY _record_key HAVING count(*) > 1"
+    )
+    extra = "(d._first IS NOT NULL AND {'f': i._file, 'n': i._row_number} <> d._first)"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _ranked AS SELECT i.*, "
+        f"CASE WHEN i._record_key IS NULL OR {extra} THEN 2 ELSE 1 END AS _dup "
+        "FROM _in i LEFT JOIN _dupkeys d ON d._record_key = i._record_key"
     )
 
     raw, cur = raw_table(cfg.id), current_table(cfg.id)
     _ensure_tables(con, raw, cur, natives)
 
     # Door checks: rows without a key, and second occurrences of a key within the batch.
+    row_json = (
+        f"CAST(to_json(struct_pack({', '.join(f'{q(c)} := {q(c)}' for c in natives)})) AS VARCHAR)"
+    )
     door = con.execute(
-        "SELECT _record_key, _file, _row_number, _row_hash, "
+        f"SELECT _record_key, _file, _row_number, {row_json}, "
         "CASE WHEN _record_key IS NULL THEN 'complete.record_key' ELSE 'clean.duplicate_key' END "
         "FROM _ranked WHERE _record_key IS NULL OR _dup > 1"
     ).fetchall()
-    result.rejected = _reject_rows(
-        con,
-        cfg,
-        run_id,
-        [
-            Reject(f, n, reason, f"record key {k!r}" if k else "record key missing", h)
-            for k, f, n, h, reason in door
-        ],
-    )
-    result.unchanged += len(door) - result.rejected
-    fresh_rejects = _reject_rows(con, cfg, run_id, all_rejects)
-    result.unchanged += len(all_rejects) - fresh_rejects
-    result.rejected += fresh_rejects
+    door_rejects = [
+        Reject(f, n, reason, f"record key {k!r} seen earlier" if k else "record key missing", raw)
+        for k, f, n, raw, reason in door
+    ]
+    seen: Counter[str] = Counter()
+    for batch in (door_rejects, all_rejects):
+        fresh = _reject_rows(con, cfg, run_id, batch, seen)
+        result.rejected += fresh
+        result.unchanged += len(batch) - fresh
 
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _delta AS
-        SELECT r.* EXCLUDE (_dup), c._record_key IS NOT NULL AND NOT c._deleted AS _is_change
+        SELECT r.* EXCLUDE (_dup), c._record_key IS NOT NULL AND NOT c._deleted AS _is_change,
+            coalesce(c._version, 0) + 1 AS _version
         FROM _ranked r LEFT JOIN {cur} c ON c._record_key = r._record_key
         WHERE r._record_key IS NOT NULL AND r._dup = 1
           AND (c._record_key IS NULL OR c._deleted OR c._row_hash <> r._row_hash)
         """
     )
-    counts = con.execute(
+    counts = one(
+        con,
         "SELECT count(*) FILTER (WHERE _is_change), count(*) FILTER (WHERE NOT _is_change) "
-        "FROM _delta"
-    ).fetchone()
-    assert counts is not None
+        "FROM _delta",
+    )
     result.changed, result.new = int(counts[0]), int(counts[1])
-    good = con.execute("SELECT count(*) FROM _ranked WHERE _record_key IS NOT NULL AND _dup = 1")
-    good_row = good.fetchone()
+    good_row = one(con, "SELECT count(*) FROM _ranked WHERE _record_key IS NOT NULL AND _dup = 1")
     result.unchanged += int(good_row[0] if good_row else 0) - result.new - result.changed
 
     cols = ", ".join(q(c) for c in (*META, *natives))
     con.execute(f"INSERT INTO {raw} ({cols}) SELECT {cols} FROM _delta")
+    con.execute(f"DELETE FROM {cur} WHERE _record_key IN (SELECT _record_key FROM _delta)")
     con.execute(
-        f"""
-        INSERT INTO {cur} (_record_key, _row_hash, _load_id, _file, _row_number, _deleted, _version)
-        SELECT _record_key, _row_hash, _load_id, _file, _row_number, false, 1 FROM _delta
-        ON CONFLICT (_record_key) DO UPDATE SET _row_hash = excluded._row_hash,
-            _load_id = excluded._load_id, _file = excluded._file,
-            _row_number = excluded._row_number, _deleted = false, _version = _version + 1
-        """
+        f"INSERT INTO {cur} SELECT _record_key, _row_hash, _load_id, _file, _row_number, false, "
+        "_version FROM _delta"
     )
     if cfg.sync.mode == "full":
         row = con.execute(
@@ -254,12 +309,7 @@ def ingest(
             [run_id],
         ).fetchall()
         result.tombstoned = len(row)
-        con.execute(
-            "UPDATE quarantine SET status = 'superseded' WHERE source_id = ? AND status = 'open' "
-            "AND record_key IS NULL AND run_id <> ? AND json_extract_string(details, '$.row_hash') "
-            "NOT IN (SELECT _row_hash FROM _ranked WHERE _record_key IS NULL OR _dup > 1)",
-            [cfg.id, run_id],
-        )
+        _supersede_door(con, cfg, run_id, seen)
     result.watermark = _watermark(con, cfg, previous_watermark)
     return result
 
@@ -278,7 +328,7 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection, raw: str, cur: str, natives: 
                 con.execute(f"ALTER TABLE {raw} ADD COLUMN {q(c)} VARCHAR")
     if not table_exists(con, cur):
         con.execute(
-            f"CREATE TABLE {cur} (_record_key VARCHAR PRIMARY KEY, _row_hash VARCHAR, "
+            f"CREATE TABLE {cur} (_record_key VARCHAR, _row_hash VARCHAR, "
             "_load_id VARCHAR, _file VARCHAR, _row_number BIGINT, _deleted BOOLEAN, "
             "_version INTEGER)"
         )
@@ -293,7 +343,7 @@ def _watermark(
     names = table_columns(con, "_delta")
     if col not in names:
         return previous
-    row = con.execute(f"SELECT max({q(col)}) FROM _delta").fetchone()
+    row = one(con, f"SELECT max({q(col)}) FROM _delta")
     newest = row[0] if row else None
     if newest is None:
         return previous

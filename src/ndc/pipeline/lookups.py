@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -27,6 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from ndc.dictionary.identifiers import MOBILE_PREFIXES, cccd_province_codes
+from ndc.pipeline.store import one
 from ndc.standardize.addresses import ADDRESSES_SCHEMA, parse_address
 from ndc.standardize.dates import DATES_SCHEMA, MIN_YEAR, parse_date
 from ndc.standardize.distinct import quote_identifier as q
@@ -44,6 +46,17 @@ from ndc.standardize.names import COMPOUND_FAMILIES, NAMES_SCHEMA, standardize_n
 CACHE_VERSION = "1"
 
 Row = Callable[[str], dict[str, Any]]
+NO_FLAGS = "[]::VARCHAR[]"
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """Values for which SQL gives exactly the normaliser's result: the predicate over ``v``,
+    the result columns (cache column order, without ``raw`` and ``flags``) and the flags."""
+
+    when: str
+    columns: list[str]
+    flags: str = NO_FLAGS
 
 
 def lit(value: str) -> str:
@@ -58,7 +71,7 @@ def _in_list(values: list[str]) -> str:
 def ensure_cache_version(con: duckdb.DuckDBPyConnection) -> None:
     """Drop cached normaliser results written by another version of the normalisers."""
     con.execute("CREATE TABLE IF NOT EXISTS cache_meta (version VARCHAR)")
-    row = con.execute("SELECT max(version) FROM cache_meta").fetchone()
+    row = one(con, "SELECT max(version) FROM cache_meta")
     if row and row[0] == CACHE_VERSION:
         return
     for (name,) in con.execute(
@@ -155,10 +168,57 @@ def name_fast_columns(v: str) -> dict[str, str]:
     }
 
 
+def title_sql(v: str) -> str:
+    """Each space-separated word with its first letter upper-case and the rest lower-case."""
+    return (
+        f"array_to_string(list_transform(string_split({v}, ' '), "
+        "lambda w: upper(w[1]) || lower(w[2:])), ' ')"
+    )
+
+
+def name_paths(v: str) -> list[FastPath]:
+    """Names already standard, and names written in capitals (standard once title-cased)."""
+    up, _ = _letter_classes()
+    cols = name_fast_columns(v)
+    order = ("standard", "key", "family", "middle", "given")
+    t = title_sql(v)
+    tcols = name_fast_columns(t)
+    capitals = f"(regexp_full_match({v}, '[{up}]+( [{up}]+)+') AND {name_fast(t)})"
+    return [
+        FastPath(name_fast(v), [cols[k] for k in order]),
+        FastPath(capitals, [tcols[k] for k in order], "['name.case']"),
+    ]
+
+
+def id_paths(v: str, expected: Expected | None) -> list[FastPath]:
+    """Well-formed identifiers of the kind the column holds (for a column of unknown kind: a
+    12-digit CCCD or a 10-digit MST with a valid check digit)."""
+    paths = []
+    fast = id_fast(v, expected)
+    if fast:
+        paths.append(FastPath(fast, [v, id_fast_kind(expected)]))
+    if expected is None:
+        paths.append(FastPath(f"coalesce({id_fast(v, 'mst')}, false)", [v, "'mst'"]))
+    return paths
+
+
+def phone_paths(v: str) -> list[FastPath]:
+    return [FastPath(phone_fast(v), [v, f"'+84' || substr({v}, 2)"])]
+
+
+def date_paths(v: str, fmt: str, today: date) -> list[FastPath]:
+    fast = date_fast(v, fmt, today)
+    if fast is None:
+        return []
+    return [FastPath(fast, [f"CAST(try_strptime({v}, {lit(fmt)}) AS DATE)", "'day'"])]
+
+
 def id_fast(v: str, expected: Expected | None) -> str | None:
     if expected in (None, "cccd", "person"):
         codes = _in_list(list(cccd_province_codes()))
         return f"(regexp_full_match({v}, '[0-9]{{12}}') AND substr({v}, 1, 3) IN {codes})"
+    if expected == "cmnd":
+        return f"regexp_full_match({v}, '[0-9]{{9}}')"
     if expected == "mst":
         weights = (31, 29, 23, 19, 17, 13, 7, 5, 3)
         total = " + ".join(
@@ -172,7 +232,7 @@ def id_fast(v: str, expected: Expected | None) -> str | None:
 
 
 def id_fast_kind(expected: Expected | None) -> str:
-    return "'mst'" if expected == "mst" else "'cccd'"
+    return {"mst": "'mst'", "cmnd": "'cmnd'"}.get(expected or "", "'cccd'")
 
 
 def phone_fast(v: str) -> str:

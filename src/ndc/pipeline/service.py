@@ -27,6 +27,7 @@ from ndc.quality.rules import Rule, connected_rules, field_rules
 from ndc.quality.source_checks import source_checks
 from ndc.sources.exceptions import SourceError
 from ndc.sources.schemas import SourceConfig
+from ndc.standardize.distinct import quote_identifier as q
 
 
 @dataclass
@@ -44,6 +45,7 @@ class RunReport:
     warned: int = 0
     tombstoned: int = 0
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step
     message: str = ""
     drift: list[dict[str, str]] = field(default_factory=list)
 
@@ -76,9 +78,22 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def _todo_from_delta(con: duckdb.DuckDBPyConnection, cfg: SourceConfig) -> None:
+    """``_todo`` = the versions this run just landed (when nothing else was pending)."""
+    have = set(table_columns(con, "_delta"))
+    cols = ", ".join(
+        q(c) if c in have else f"NULL::VARCHAR AS {q(c)}"
+        for c in table_columns(con, raw_table(cfg.id))
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _todo AS SELECT {cols} FROM _delta")
+
+
 def _todo_pending(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, scope: str) -> None:
     """``_todo`` = versions in force not yet standardised (``pending``), or to re-process
     (``quarantined`` rows after a fix or a rule change, or ``all``)."""
+    if scope == "delta":
+        _todo_from_delta(con, cfg)
+        return
     raw, cur, std = raw_table(cfg.id), current_table(cfg.id), std_table(cfg.id)
     has_std = bool(table_columns(con, std))
     if scope == "all" or not has_std:
@@ -119,8 +134,25 @@ def _rules(con: duckdb.DuckDBPyConnection, cfg: SourceConfig) -> tuple[list[Rule
     return rules, [f.column for f in fields]
 
 
+class _Clock:
+    """Accumulates wall time per pipeline step (reported so the dominant step is known)."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into, self.last = into, time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.into[step] = self.into.get(step, 0.0) + now - self.last
+        self.last = now
+
+
 def _process(
-    con: duckdb.DuckDBPyConnection, cfg: SourceConfig, run_id: str, now: datetime, scope: str
+    con: duckdb.DuckDBPyConnection,
+    cfg: SourceConfig,
+    run_id: str,
+    now: datetime,
+    scope: str,
+    clock: _Clock,
 ) -> tuple[Outcome, list[Rule]]:
     """Standardise and validate the rows in ``scope`` and merge them into the std table."""
     fields = resolve(cfg)
@@ -130,8 +162,11 @@ def _process(
     if not natives:
         return Outcome(0, 0, 0), rules
     _todo_pending(con, cfg, scope)
+    clock.lap("select")
     build_std(con, fields, natives)
+    clock.lap("standardise")
     check_batch(con, rules)
+    clock.lap("validate")
     have = table_columns(con, std)
     if have and have != [*table_columns(con, "_checked"), "_deleted"]:
         # The mapping changed: rebuild the std table from every version in force.
@@ -142,7 +177,9 @@ def _process(
         have = []
     if not have:
         con.execute(f"CREATE TABLE {std} AS SELECT *, false AS _deleted FROM _checked LIMIT 0")
-    return merge_batch(con, cfg.id, std, run_id, rules, now), rules
+    outcome = merge_batch(con, cfg.id, std, run_id, rules, now)
+    clock.lap("merge")
+    return outcome, rules
 
 
 def _finish(
@@ -185,22 +222,31 @@ def run_source(
     run_id = f"{cfg.id}-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     report = RunReport(run_id, cfg.id, "ok")
     con.execute("BEGIN TRANSACTION")
+    clock = _Clock(report.timings)
     try:
+        pending_before = _pending(con, cfg)
         if "ingest" in steps:
             res = ingest(con, cfg, data_dir, run_id)
+            clock.lap("ingest")
             report.rows_read, report.unchanged = res.rows_read, res.unchanged
             report.new, report.changed = res.new, res.changed
             report.tombstoned, report.rejected = res.tombstoned, res.rejected
             report.drift = [asdict(d) for d in res.drift]
-            _save_state(con, cfg, res, run_id, now)
+            _save_state(con, cfg, res, run_id, now, pending="process" not in steps)
         if "process" in steps:
-            outcome, rules = _process(con, cfg, run_id, now, scope)
+            if "ingest" in steps and scope == "pending" and not pending_before:
+                scope = "delta"  # what this run landed is all there is to process
+            outcome, rules = _process(con, cfg, run_id, now, scope, clock)
+            if scope != "quarantined":  # every version in force has now been processed
+                con.execute("UPDATE sync_state SET pending = false WHERE source_id = ?", [cfg.id])
             report.accepted, report.warned = outcome.accepted, outcome.warned
             report.quarantined = outcome.quarantined
             _finish(con, cfg, run_id, rules, now)
+            clock.lap("score")
         report.seconds = time.perf_counter() - started
         _save_run(con, report, now)
         con.execute("COMMIT")
+        clock.lap("commit")
     except BaseException as exc:
         con.execute("ROLLBACK")
         if not isinstance(exc, (SourceError, ValueError)):
@@ -211,22 +257,30 @@ def run_source(
     return report
 
 
+def _pending(con: duckdb.DuckDBPyConnection, cfg: SourceConfig) -> bool:
+    row = con.execute("SELECT pending FROM sync_state WHERE source_id = ?", [cfg.id]).fetchall()
+    return bool(row and row[0][0])
+
+
 def _save_state(
     con: duckdb.DuckDBPyConnection,
     cfg: SourceConfig,
     res: IngestResult,
     run_id: str,
     now: datetime,
+    pending: bool,
 ) -> None:
     con.execute(
         """
-        INSERT INTO sync_state VALUES (?, ?, ?, ?, ?, ?)
+        INSERT INTO sync_state VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (source_id) DO UPDATE SET watermark = excluded.watermark,
             last_run_id = excluded.last_run_id, last_success = excluded.last_success,
-            fingerprints = excluded.fingerprints, columns = excluded.columns
+            fingerprints = excluded.fingerprints, columns = excluded.columns,
+            pending = excluded.pending OR sync_state.pending
         """,
-        [cfg.id, res.watermark, run_id, now, json.dumps(res.fingerprints), json.dumps(res.columns)],
-    )
+        [cfg.id, res.watermark, run_id, now, json.dumps(res.fingerprints),
+         json.dumps({"names": res.columns, "types": res.types}), pending],
+    )  # fmt: skip
     for d in res.drift:
         con.execute(
             "INSERT INTO schema_drift VALUES (?, ?, ?, ?, ?)",
@@ -242,6 +296,7 @@ def _save_run(con: duckdb.DuckDBPyConnection, r: RunReport, started: datetime) -
             r.rows_in, r.accepted, r.quarantined_total, r.tombstoned, r.warned, r.reconciled,
             r.message, json.dumps({"new": r.new, "changed": r.changed, "rejected": r.rejected,
                                    "processed": r.processed, "drift": r.drift,
+                                   "timings": r.timings,
                                    "seconds": r.seconds}),
         ],
     )  # fmt: skip

@@ -8,6 +8,7 @@ flag ``<field>:<reason>`` in ``_flags``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -51,29 +52,41 @@ def _decimal(col: str) -> str:
     )
 
 
-def _slow_values(col: str, fast: str | None) -> str:
-    where = f"WHERE NOT {fast}" if fast else ""
-    return f"SELECT DISTINCT CAST({q(col)} AS VARCHAR) AS v FROM {SOURCE} {where}"
-
-
-def _fast_or(fast: str | None, fast_expr: str, slow_expr: str) -> str:
-    return f"CASE WHEN {fast} THEN {fast_expr} ELSE {slow_expr} END" if fast else slow_expr
+def _lookup(
+    con: duckdb.DuckDBPyConnection,
+    alias: str,
+    col: str,
+    paths: list[lk.FastPath],
+    fill: Callable[[str], str],
+) -> str:
+    """One lookup table per mapped column, over its distinct values: SQL fast paths for values
+    whose standard form SQL can give exactly (each a predicate, column expressions over ``v`` in
+    the cache's column order, and its flags), the cached normaliser for the rest. Returns the
+    table to join on ``raw``."""
+    d, name = f"_d_{alias}", f"_lk_{alias}"
+    which = " ".join(f"WHEN {p.when} THEN {i + 1}" for i, p in enumerate(paths))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {d} AS SELECT v, "
+        f"{f'CASE {which} ELSE 0 END' if paths else '0'} AS path FROM "
+        f"(SELECT DISTINCT CAST({q(col)} AS VARCHAR) AS v FROM {SOURCE}) WHERE v IS NOT NULL"
+    )
+    cache = q(fill(f"SELECT v FROM {d} WHERE path = 0"))
+    names = [r[0] for r in con.execute(f"DESCRIBE {cache}").fetchall()][1:-1]
+    parts = []
+    for i, p in enumerate(paths):
+        cols = ", ".join(f"{e} AS {q(n)}" for e, n in zip(p.columns, names, strict=True))
+        parts.append(f"SELECT v AS raw, {cols}, {p.flags} AS flags FROM {d} WHERE path = {i + 1}")
+    parts.append(f"SELECT c.* FROM {d} JOIN {cache} c ON c.raw = {d}.v WHERE {d}.path = 0")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {' UNION ALL '.join(parts)}")
+    return name
 
 
 def _name(con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: str) -> None:
-    v = f"CAST({q(col)} AS VARCHAR)"
-    fast = lk.name_fast(v)
-    cache = lk.names_cache(con, _slow_values(col, fast))
-    tv = f"CAST(t.{q(col)} AS VARCHAR)"
-    qy.join(cache, a, tv)
-    fast_t = lk.name_fast(tv)
-    cols = lk.name_fast_columns(tv)
-    qy.selects.append(f"{_fast_or(fast_t, cols['standard'], f'{a}.standard')} AS {q(c)}")
-    qy.selects.append(f"{_fast_or(fast_t, cols['key'], f'{a}.key')} AS {q(c + '__key')}")
-    for part in ("family", "middle", "given"):
-        expr = _fast_or(fast_t, cols[part], f"{a}.{part}")
-        qy.selects.append(f"{expr} AS {q(c + '__' + part)}")
-    qy.flags.append(_fast_or(fast_t, _NO_FLAGS, _flags(a, c)))
+    table = _lookup(con, a, col, lk.name_paths("v"), lambda sql: lk.names_cache(con, sql))
+    qy.join(table, a, f"CAST(t.{q(col)} AS VARCHAR)")
+    qy.selects += [f"{a}.standard AS {q(c)}", f"{a}.key AS {q(c + '__key')}"]
+    qy.selects += [f"{a}.{p} AS {q(c + '__' + p)}" for p in ("family", "middle", "given")]
+    qy.flags.append(_flags(a, c))
 
 
 def _identifier(
@@ -81,25 +94,19 @@ def _identifier(
 ) -> None:
     check = mf.field.check.value if mf.field and mf.field.check else ""
     expected = _EXPECTED.get(check)
-    fast = lk.id_fast(f"CAST({q(col)} AS VARCHAR)", expected)
-    cache = lk.ids_cache(con, _slow_values(col, fast), expected)
-    tv = f"CAST(t.{q(col)} AS VARCHAR)"
-    qy.join(cache, a, tv)
-    fast_t = lk.id_fast(tv, expected)
-    qy.selects.append(f"{_fast_or(fast_t, tv, f'{a}.value')} AS {q(c)}")
-    kind = _fast_or(fast_t, lk.id_fast_kind(expected), f"{a}.kind")
-    qy.selects.append(f"{kind} AS {q(c + '__kind')}")
-    qy.flags.append(_fast_or(fast_t, _NO_FLAGS, _flags(a, c)))
+    table = _lookup(
+        con, a, col, lk.id_paths("v", expected), lambda sql: lk.ids_cache(con, sql, expected)
+    )
+    qy.join(table, a, f"CAST(t.{q(col)} AS VARCHAR)")
+    qy.selects += [f"{a}.value AS {q(c)}", f"{a}.kind AS {q(c + '__kind')}"]
+    qy.flags.append(_flags(a, c))
 
 
 def _phone(con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: str) -> None:
-    fast = lk.phone_fast(f"CAST({q(col)} AS VARCHAR)")
-    cache = lk.phones_cache(con, _slow_values(col, fast))
-    tv = f"CAST(t.{q(col)} AS VARCHAR)"
-    qy.join(cache, a, tv)
-    fast_t = lk.phone_fast(tv)
-    qy.selects.append(f"{_fast_or(fast_t, tv, f'{a}.value')} AS {q(c)}")
-    qy.flags.append(_fast_or(fast_t, _NO_FLAGS, _flags(a, c)))
+    table = _lookup(con, a, col, lk.phone_paths("v"), lambda sql: lk.phones_cache(con, sql))
+    qy.join(table, a, f"CAST(t.{q(col)} AS VARCHAR)")
+    qy.selects.append(f"{a}.value AS {q(c)}")
+    qy.flags.append(_flags(a, c))
 
 
 def _date(
@@ -114,19 +121,14 @@ def _date(
     tv = f"CAST(t.{q(col)} AS VARCHAR)"
     if fmt is None:  # no declared format: the day/month order is inferred over the batch
         table = parse_dates_table(con, SOURCE, col, None)
-        qy.join(table, a, tv)
-        qy.selects += [f"{a}.value AS {q(c)}", f"{a}.precision AS {q(c + '__precision')}"]
-        qy.flags.append(_flags(a, c))
-        return
-    fast = lk.date_fast(f"CAST({q(col)} AS VARCHAR)", fmt, today)
-    cache = lk.dates_cache(con, _slow_values(col, fast), fmt, today)
-    qy.join(cache, a, tv)
-    fast_t = lk.date_fast(tv, fmt, today)
-    parsed = f"CAST(try_strptime({tv}, {lk.lit(fmt)}) AS DATE)"
-    qy.selects.append(f"{_fast_or(fast_t, parsed, f'{a}.value')} AS {q(c)}")
-    precision = _fast_or(fast_t, "'day'", f"{a}.precision")
-    qy.selects.append(f"{precision} AS {q(c + '__precision')}")
-    qy.flags.append(_fast_or(fast_t, _NO_FLAGS, _flags(a, c)))
+    else:
+        table = _lookup(
+            con, a, col, lk.date_paths("v", fmt, today),
+            lambda sql: lk.dates_cache(con, sql, fmt, today),
+        )  # fmt: skip
+    qy.join(table, a, tv)
+    qy.selects += [f"{a}.value AS {q(c)}", f"{a}.precision AS {q(c + '__precision')}"]
+    qy.flags.append(_flags(a, c))
 
 
 _TAIL = {2: "[^,]*,[^,]*$", 3: "[^,]*,[^,]*,[^,]*$"}

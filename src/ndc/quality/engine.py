@@ -9,6 +9,7 @@ from datetime import datetime
 
 import duckdb
 
+from ndc.pipeline.store import one
 from ndc.quality.rules import Principle, Rule, Severity
 from ndc.standardize.distinct import quote_identifier as q
 
@@ -50,14 +51,10 @@ def check_batch(con: duckdb.DuckDBPyConnection, rules: list[Rule]) -> str:
     errors = [r for r in rules if r.severity is Severity.ERROR]
     warnings = [r for r in rules if r.severity is Severity.WARNING]
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, "
+        f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, CASE WHEN len(_errors) > 0 "
+        f"THEN 'quarantined' ELSE 'accepted' END AS _status FROM (SELECT *, "
         f"CAST({_list(errors)} AS VARCHAR[]) AS _errors, "
-        f"CAST({_list(warnings)} AS VARCHAR[]) AS _warnings FROM _std"
-    )
-    con.execute(
-        "ALTER TABLE _checked ADD COLUMN _status VARCHAR; "
-        "UPDATE _checked SET _status = CASE WHEN len(_errors) > 0 "
-        "THEN 'quarantined' ELSE 'accepted' END"
+        f"CAST({_list(warnings)} AS VARCHAR[]) AS _warnings FROM _std)"
     )
     return "_checked"
 
@@ -86,12 +83,12 @@ def merge_batch(
     )
     con.execute(f"DELETE FROM {std} WHERE _record_key IN (SELECT _record_key FROM _checked)")
     con.execute(f"INSERT INTO {std} BY NAME SELECT *, false AS _deleted FROM _checked")
-    row = con.execute(
+    row = one(
+        con,
         "SELECT count(*) FILTER (WHERE _status = 'accepted'), "
         "count(*) FILTER (WHERE _status = 'quarantined'), "
-        "count(*) FILTER (WHERE _status = 'accepted' AND len(_warnings) > 0) FROM _checked"
-    ).fetchone()
-    assert row is not None
+        "count(*) FILTER (WHERE _status = 'accepted' AND len(_warnings) > 0) FROM _checked",
+    )
     return Outcome(int(row[0]), int(row[1]), int(row[2]))
 
 
@@ -121,7 +118,7 @@ def write_scorecard(
     now: datetime,
 ) -> None:
     """Score the source's current state, per rule, for this run (kept for every run)."""
-    total_row = con.execute(f"SELECT count(*) FROM {std} WHERE NOT _deleted").fetchone()
+    total_row = one(con, f"SELECT count(*) FROM {std} WHERE NOT _deleted")
     total = int(total_row[0]) if total_row else 0
     counts = dict(
         con.execute(

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ndc.pipeline.store import std_table, table_exists
+from ndc.pipeline.store import one, std_table, table_exists
 from ndc.quality.quarantine import describe_reason
 from ndc.quality.rules import PRINCIPLE_VI, Principle
 
@@ -138,12 +138,13 @@ def _runs(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[RunSummary
 
 def _latest_scored_run(con: duckdb.DuckDBPyConnection, source_id: str) -> str | None:
     """The run whose scorecard describes the std table as it is now."""
-    row = con.execute(
+    row = one(
+        con,
         "SELECT r.run_id FROM runs r WHERE r.source_id = ? AND r.run_id IN "
         "(SELECT run_id FROM scorecards WHERE source_id = ?) "
         "ORDER BY r.started_at DESC, r.finished_at DESC NULLS LAST LIMIT 1",
         [source_id, source_id],
-    ).fetchone()
+    )
     return str(row[0]) if row else None
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import duckdb
 
+from ndc.pipeline.store import one
 from ndc.quality.rules import Principle, Rule, Severity
 from ndc.sources.schemas import SourceConfig
 from ndc.standardize.distinct import quote_identifier as q
@@ -24,17 +25,19 @@ def source_checks(
         col = cfg.freshness.column
         newest = None
         if col:
-            row = con.execute(
+            row = one(
+                con,
                 f"SELECT max(CAST({q(col.replace('.', '__'))} AS TIMESTAMP)) FROM {std} "
-                "WHERE NOT _deleted"
-            ).fetchone()
+                "WHERE NOT _deleted",
+            )
             newest = row[0] if row else None
         else:
-            row = con.execute(
+            row = one(
+                con,
                 "SELECT max(finished_at) FROM runs WHERE source_id = ? AND status = 'ok' "
                 "AND rows_in > 0",
                 [cfg.id],
-            ).fetchone()
+            )
             newest = row[0] if row else None
             newest = newest or now
         checks.append((rule, newest is not None and now - newest <= cfg.freshness.max_age))

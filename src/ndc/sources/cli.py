@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 import yaml
 from rich.console import Console
@@ -9,9 +11,19 @@ from rich.table import Table
 
 from ndc.settings import get_settings
 from ndc.sources.exceptions import SourceConfigError
+from ndc.sources.schemas import SourceConfig
 from ndc.sources.service import check_source, get_config, load_configs
 
 app = typer.Typer(help="Agency sources (nguồn dữ liệu): configs, connections, checks.")
+
+
+def configs_or_exit(data_dir: Path) -> list[SourceConfig]:
+    """Every source config, or a clear message naming the broken file (no traceback)."""
+    try:
+        return load_configs(data_dir)
+    except SourceConfigError as exc:
+        Console(stderr=True).print(f"[red]invalid source config:[/] {exc}")
+        raise typer.Exit(2) from exc
 
 
 @app.command("list")
@@ -20,7 +32,7 @@ def list_sources() -> None:
     table = Table(title="Sources (nguồn dữ liệu)")
     for col in ("id", "owner", "entity", "connection", "sync", "freshness"):
         table.add_column(col)
-    for cfg in load_configs(get_settings().data_dir):
+    for cfg in configs_or_exit(get_settings().data_dir):
         conn = cfg.connection
         where = (
             f"{conn.format}: {conn.path}"
@@ -49,7 +61,7 @@ def check(source_id: list[str] | None = typer.Argument(None)) -> None:
     settings = get_settings()
     console = Console()
     failed = False
-    for cfg in load_configs(settings.data_dir):
+    for cfg in configs_or_exit(settings.data_dir):
         if source_id and cfg.id not in source_id:
             continue
         result = check_source(cfg, settings.data_dir)

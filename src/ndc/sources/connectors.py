@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import create_engine, text
@@ -50,6 +51,7 @@ class RawBatch:
     encoding: str | None = None
     delimiter: str | None = None
     fingerprint: str = ""
+    types: dict[str, str] = field(default_factory=dict)  # native type of typed sources
 
     @property
     def rows_in(self) -> int:
@@ -91,8 +93,12 @@ def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str]:
         detected = detect_encoding(data[:_SAMPLE])
         encoding = detected.encoding
     try:
+        if encoding == "utf-8":
+            # Raw rows land as the agency wrote them (NFC is a standardisation step); bytes that
+            # are not UTF-8 become U+FFFD, which the encoding-damage rule then quarantines.
+            return data.decode("utf-8", errors="replace").removeprefix("\ufeff"), encoding
         return decode_legacy(data, encoding), encoding
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, LookupError) as exc:
         raise SourceReadError(f"{path}: cannot decode as {encoding}: {exc}") from exc
 
 
@@ -121,8 +127,13 @@ def _read_csv(path: Path, conn: FileConnection) -> RawBatch:
         header = [h.strip() for h in next(reader)]
     except (StopIteration, csv.Error) as exc:
         raise SourceReadError(f"{path}: no readable header line") from exc
-    if len(header) < 2 and delimiter == ",":
-        raise SourceReadError(f"{path}: header has one column: wrong delimiter or not a CSV file")
+    if len(header) < 2:
+        likely = detect_delimiter(content[:_SAMPLE])
+        hint = f"; the file looks {likely!r}-delimited" if likely != delimiter else ""
+        raise SourceReadError(
+            f"{path}, line 1: the header splits into one column with delimiter {delimiter!r}"
+            f"{hint}: wrong delimiter, or not a CSV file"
+        )
     width = len(header)
     cols: list[list[str | None]] = [[] for _ in range(width)]
     numbers: list[int] = []
@@ -182,32 +193,63 @@ def _as_text(value: Any) -> str | None:
 
 
 def _read_jsonl(path: Path, conn: FileConnection) -> RawBatch:
+    """JSON Lines, parsed set-based in DuckDB; Python only explains the lines it refuses."""
     content, encoding = _decode(path, path.read_bytes(), conn.encoding)
-    records: list[dict[str, Any]] = []
-    numbers: list[int] = []
-    rejects: list[Reject] = []
-    for line_no, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rejects.append(Reject(str(path), line_no, "ingest.invalid_json", str(exc), line))
-            continue
-        if not isinstance(obj, dict):
-            msg = "a line must hold one JSON object"
-            rejects.append(Reject(str(path), line_no, "ingest.not_an_object", msg, line))
-            continue
-        records.append(obj)
-        numbers.append(line_no)
-    names: dict[str, None] = {}
-    for rec in records:
-        names.update(dict.fromkeys(rec))
-    table = pa.table(
-        {"_row_number": pa.array(numbers, pa.int64())}
-        | {n: pa.array([_as_text(r.get(n)) for r in records], pa.string()) for n in names}
-    )
+    # split("\n"), not splitlines(): U+2028 may stand inside a JSON string.
+    lines = content.replace("\r\n", "\n").split("\n")
+    db = duckdb.connect()
+    try:
+        db.execute("SET enable_progress_bar = false")
+        db.register(
+            "_lines",
+            pa.table({"n": pa.array(range(1, len(lines) + 1), pa.int64()),
+                      "line": pa.array(lines, pa.string())}),
+        )  # fmt: skip
+        db.execute(
+            "CREATE TEMP TABLE k AS SELECT n, line, CASE WHEN json_valid(line) "
+            "THEN json_type(line) = 'OBJECT' ELSE false END AS ok FROM _lines WHERE line <> ''"
+        )
+        refused = db.execute("SELECT n, line FROM k WHERE NOT ok ORDER BY n").fetchall()
+        rejects = [r for n, line in refused if (r := _json_reject(path, n, line))]
+        names = [r[0] for r in db.execute(
+            "SELECT key FROM (SELECT unnest(json_keys(line)) AS key, n FROM k WHERE ok) "
+            "GROUP BY key ORDER BY min(n), key"
+        ).fetchall()]  # fmt: skip
+        # One parse per line: every key extracted at once as a list, then spread into columns.
+        paths = "[" + ", ".join(_json_path(name) for name in names) + "]"
+        cols = "".join(f", v[{i + 1}] AS {_ident(name)}" for i, name in enumerate(names))
+        inner = f"SELECT n, json_extract_string(line, {paths}) AS v FROM k WHERE ok"
+        table = db.sql(
+            f"SELECT n AS _row_number{cols} FROM ({inner}) ORDER BY n"
+            if names
+            else "SELECT n AS _row_number FROM k WHERE ok ORDER BY n"
+        ).to_arrow_table()
+    finally:
+        db.close()
     return RawBatch(str(path), table, rejects, encoding)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _json_path(key: str) -> str:
+    escaped = key.replace("\\", "\\\\").replace('"', '\\"').replace("'", "''")
+    return f"'$.\"{escaped}\"'"
+
+
+def _json_reject(path: Path, line_no: int, line: str) -> Reject | None:
+    if not line.strip():
+        return None  # a blank line holds no record
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Reject(str(path), line_no, "ingest.invalid_json", str(exc), line)
+    kind = type(obj).__name__
+    return Reject(
+        str(path), line_no, "ingest.not_an_object", f"a line must hold one JSON object, not {kind}",
+        line,
+    )  # fmt: skip
 
 
 def _read_parquet(path: Path) -> RawBatch:
@@ -217,7 +259,8 @@ def _read_parquet(path: Path) -> RawBatch:
         raise SourceReadError(f"{path}: not a readable Parquet file: {exc}") from exc
     cols = {name: _stringify(table.column(name)) for name in table.column_names}
     numbers = pa.array(range(1, table.num_rows + 1), pa.int64())
-    return RawBatch(str(path), pa.table({"_row_number": numbers} | cols))
+    types = {f.name: str(f.type) for f in table.schema}
+    return RawBatch(str(path), pa.table({"_row_number": numbers} | cols), types=types)
 
 
 def _stringify(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
@@ -253,6 +296,12 @@ def _read_sql(
     cols = {n: pa.array([_as_text(r[i]) for r in rows], pa.string()) for i, n in enumerate(names)}
     numbers = pa.array(range(1, len(rows) + 1), pa.int64())
     safe_url = engine.url.render_as_string(hide_password=True)
+    types = {
+        n: next((type(r[i]).__name__ for r in rows if r[i] is not None), "null")
+        for i, n in enumerate(names)
+    }
     return RawBatch(
-        f"{safe_url}#{conn.table or 'query'}", pa.table({"_row_number": numbers} | cols)
+        f"{safe_url}#{conn.table or 'query'}",
+        pa.table({"_row_number": numbers} | cols),
+        types=types,
     )
