@@ -287,7 +287,9 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 
-    t = Table(title="Append + integrate (one core, SQLite)")
+    t = Table(
+        title=f"Append + integrate ({'SQLite' if args.database_url is None else 'PostgreSQL'})"
+    )
     for col in ("log size after", "append/s", "integrate/s", "append+integrate/s", "cpu/s", "load"):
         t.add_column(col, justify="right")
     for r in throughput:
