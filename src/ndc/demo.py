@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from ndc.console import make_console
 from ndc.settings import Settings, get_settings
 
 
@@ -42,4 +43,4 @@ def demo(
     if citizens is not None:
         settings = settings.model_copy(update={"demo_citizens": citizens})
     settings = settings.model_copy(update={"demo": True})
-    run_demo(settings, Console())
+    run_demo(settings, make_console())

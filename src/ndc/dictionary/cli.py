@@ -11,9 +11,9 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from ndc.console import make_console
 from ndc.dictionary import service
 from ndc.dictionary.codelists import code_list, code_list_names
 from ndc.dictionary.exceptions import DictionaryError
@@ -23,7 +23,7 @@ app = typer.Typer(
     help="Shared data dictionary: entities, fields, master sources, code lists, identifiers.",
     no_args_is_help=True,
 )
-console = Console()
+console = make_console()
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ndc.console import make_console
 from ndc.ledger.exceptions import LedgerError
 from ndc.ledger.keys import DEFAULT_ORIGIN, add_witness, init_keys
 from ndc.ledger.merkle import verify_consistency
@@ -23,7 +23,7 @@ from ndc.settings import get_settings
 app = typer.Typer(help="Tamper-evident transparency log of every access.", no_args_is_help=True)
 witness_app = typer.Typer(help="Witness (cosigner) keys and cosigning.", no_args_is_help=True)
 app.add_typer(witness_app, name="witness")
-console = Console()
+console = make_console()
 
 
 def _ledger() -> Ledger:

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ndc.console import make_console
 from ndc.pipeline.service import RunReport, run_pipeline
 from ndc.pipeline.store import connect
 from ndc.quality.cli import print_scorecard
@@ -98,7 +99,7 @@ def report_quality(settings: Settings, reports: list[RunReport], console: Consol
 def _run(source: list[str] | None, steps: tuple[str, ...], scope: str) -> None:
     if scope not in SCOPES:
         raise typer.BadParameter(f"--reprocess must be one of {', '.join(SCOPES)}")
-    console = Console()
+    console = make_console()
     settings = get_settings()
     reports = run_with_progress(settings, console, source, steps, scope)
     print_reports(reports, console)

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ndc.console import make_console
 from ndc.pipeline.store import connect
 from ndc.quality.quarantine import export_quarantine, list_quarantine, quarantine_summary
 from ndc.quality.report import latest_runs, principle_scores, write_reports
@@ -45,7 +46,7 @@ def scorecard(
         run_ids = [r.run_id for r in latest_runs(con) if r.status == "ok"]
         if not run_ids:
             raise typer.BadParameter("no pipeline run yet: run 'ndc pipeline run' first")
-        console = Console()
+        console = make_console()
         print_scorecard(con, run_ids, console)
         paths = write_reports(con, run_ids, out or settings.data_dir / "reports")
         console.print(f"written: {paths[0]} and {paths[1]}")
@@ -63,7 +64,7 @@ def quarantine(
     """List open quarantine entries (or count them per reason)."""
     con = connect(get_settings().data_dir)
     try:
-        console = Console()
+        console = make_console()
         if summary:
             table = Table("source", "reason", "open", title="Quarantine (cách ly)")
             for src, rsn, n in quarantine_summary(con):
@@ -91,4 +92,4 @@ def export(
         n = export_quarantine(con, source, out)
     finally:
         con.close()
-    Console().print(f"{n:,} rows written to {out}")
+    make_console().print(f"{n:,} rows written to {out}")

@@ -172,8 +172,14 @@ def field_rules(cfg: SourceConfig, fields: list[MappedField], primary_key: str) 
                 f"regexp_matches({raw}, '{_MOJIBAKE}')", (c + "__raw",),
             ))  # fmt: skip
     rules += _consistency_rules(fields)
-    rules += _duplicate_rules(fields)
+    if cfg.entity not in MANY_PER_IDENTITY:
+        rules += _duplicate_rules(fields)
     return rules
+
+
+# Entities where one person legitimately has many records (parcels owned, civil-status events):
+# a repeated identity there is not a duplicate.
+MANY_PER_IDENTITY = frozenset({"land_parcel", "civil_status_event"})
 
 
 def _duplicate_rules(fields: list[MappedField]) -> list[Rule]:

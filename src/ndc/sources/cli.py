@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 import yaml
-from rich.console import Console
 from rich.table import Table
 
+from ndc.console import make_console
 from ndc.settings import get_settings
 from ndc.sources.exceptions import SourceConfigError
 from ndc.sources.schemas import SourceConfig
@@ -22,7 +22,7 @@ def configs_or_exit(data_dir: Path) -> list[SourceConfig]:
     try:
         return load_configs(data_dir)
     except SourceConfigError as exc:
-        Console(stderr=True).print(f"[red]invalid source config:[/] {exc}")
+        make_console(stderr=True).print(f"[red]invalid source config:[/] {exc}")
         raise typer.Exit(2) from exc
 
 
@@ -41,7 +41,7 @@ def list_sources() -> None:
         )
         fresh = str(cfg.freshness.max_age) if cfg.freshness else "-"
         table.add_row(cfg.id, cfg.owner.name_vi, cfg.entity, where, cfg.sync.mode, fresh)
-    Console().print(table)
+    make_console().print(table)
 
 
 @app.command("show")
@@ -52,14 +52,14 @@ def show(source_id: str) -> None:
     except SourceConfigError as exc:
         raise typer.BadParameter(str(exc)) from exc
     data = cfg.model_dump(mode="json", exclude_defaults=False)
-    Console().print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    make_console().print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
 
 
 @app.command("check")
 def check(source_id: list[str] | None = typer.Argument(None)) -> None:
     """Check configs against the dictionary and that each source can be reached."""
     settings = get_settings()
-    console = Console()
+    console = make_console()
     failed = False
     for cfg in configs_or_exit(settings.data_dir):
         if source_id and cfg.id not in source_id:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ndc.console import make_console
 from ndc.settings import get_settings
 from ndc.synth.config import FAULT_TYPES, SynthConfig, SynthSummary, load_fault_file
 from ndc.synth.generate import generate
@@ -81,7 +82,7 @@ def synth(
             )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    console = Console()
+    console = make_console()
     summary = generate_with_progress(config, console)
     print_summary(summary, console)
 
