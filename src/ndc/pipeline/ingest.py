@@ -227,16 +227,14 @@ def ingest(
     hashed = ", ".join(f"coalesce({q(c)}, '\x00')" for c in natives) or "''"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _in AS
-        SELECT ? AS _load_id, _file, _row_number,
+        CREATE OR REPLACE TEMP VIEW _in AS
+        SELECT {"'" + run_id.replace("'", "''") + "'"} AS _load_id, _file, _row_number,
                {key_expr} AS _record_key,
                CAST(hash({hashed}) AS VARCHAR) AS _row_hash,
                {", ".join(q(c) for c in natives)}
         FROM _batch
-        """,
-        [run_id],
+        """
     )
-    con.unregister("_batch")
     # Keys seen more than once: the first occurrence (file order, then line) is the record.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT _record_key, "
@@ -245,7 +243,7 @@ def ingest(
     )
     extra = "(d._first IS NOT NULL AND {'f': i._file, 'n': i._row_number} <> d._first)"
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _ranked AS SELECT i.*, "
+        "CREATE OR REPLACE TEMP VIEW _ranked AS SELECT i.*, "
         f"CASE WHEN i._record_key IS NULL OR {extra} THEN 2 ELSE 1 END AS _dup "
         "FROM _in i LEFT JOIN _dupkeys d ON d._record_key = i._record_key"
     )
@@ -311,6 +309,8 @@ def ingest(
         result.tombstoned = len(row)
         _supersede_door(con, cfg, run_id, seen)
     result.watermark = _watermark(con, cfg, previous_watermark)
+    con.execute("DROP VIEW IF EXISTS _ranked; DROP VIEW IF EXISTS _in")
+    con.unregister("_batch")
     return result
 
 

@@ -21,7 +21,14 @@ from ndc.dictionary import load_dictionary
 from ndc.pipeline.fields import resolve
 from ndc.pipeline.ingest import IngestResult, ingest
 from ndc.pipeline.standardize import build_std
-from ndc.pipeline.store import connect, current_table, raw_table, std_table, table_columns
+from ndc.pipeline.store import (
+    connect,
+    current_table,
+    drop_temp,
+    raw_table,
+    std_table,
+    table_columns,
+)
 from ndc.quality.engine import Outcome, check_batch, merge_batch, write_scorecard
 from ndc.quality.rules import Rule, connected_rules, field_rules
 from ndc.quality.source_checks import source_checks
@@ -85,7 +92,8 @@ def _todo_from_delta(con: duckdb.DuckDBPyConnection, cfg: SourceConfig) -> None:
         q(c) if c in have else f"NULL::VARCHAR AS {q(c)}"
         for c in table_columns(con, raw_table(cfg.id))
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _todo AS SELECT {cols} FROM _delta")
+    drop_temp(con, "_todo")
+    con.execute(f"CREATE TEMP VIEW _todo AS SELECT {cols} FROM _delta")
 
 
 def _todo_pending(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, scope: str) -> None:
@@ -107,9 +115,10 @@ def _todo_pending(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, scope: str)
             f"AND NOT EXISTS (SELECT 1 FROM {std} s WHERE s._record_key = c._record_key "
             "AND s._load_id = c._load_id AND s._file = c._file AND s._row_number = c._row_number)"
         )
+    drop_temp(con, "_todo")
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _todo AS SELECT r.*
+        CREATE TEMP TABLE _todo AS SELECT r.*
         FROM {raw} r JOIN {cur} c ON c._record_key = r._record_key AND c._load_id = r._load_id
             AND c._file = r._file AND c._row_number = r._row_number
         WHERE NOT c._deleted {extra}

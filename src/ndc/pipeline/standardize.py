@@ -271,7 +271,7 @@ def build_std(
             qy.selects.append(f"nullif(trim(nfc_normalize({raw})), '') AS {q(c)}")
     flags = "flatten([" + ", ".join(qy.flags) + "])" if qy.flags else _NO_FLAGS
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _std AS SELECT {', '.join(qy.selects)}, "
+        f"CREATE OR REPLACE TEMP VIEW _std AS SELECT {', '.join(qy.selects)}, "
         f"CAST({flags} AS VARCHAR[]) AS _flags FROM {SOURCE} t {' '.join(qy.joins)}"
     )
     return "_std"

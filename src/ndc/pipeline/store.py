@@ -94,6 +94,8 @@ def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
     # per pipeline run rather than every 16 MB of WAL.
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET checkpoint_threshold = '1GB'")
+    # Leave room for the Python side (the batch being read) under the 6 GB budget.
+    con.execute("SET memory_limit = '3GB'")
     con.execute(SCHEMA)
     return con
 
@@ -119,3 +121,13 @@ def one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = Non
     blocks the next statement on the connection)."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0] if rows else None
+
+
+def drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a temporary table or view of that name, whichever it is."""
+    for (kind,) in con.execute(
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = ? "
+        "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = ?",
+        [name, name],
+    ).fetchall():
+        con.execute(f"DROP {kind} {name}")

@@ -271,6 +271,18 @@ def _stringify(col: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
     return col.cast(pa.string())
 
 
+def _text_column(values: list[Any]) -> pa.Array:
+    """A column of database values as text, converted by Arrow when the values share a type."""
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowException, TypeError, ValueError):
+        return pa.array([_as_text(v) for v in values], pa.string())
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_null(t) or pa.types.is_integer(t) or t == pa.date32():
+        return arr.cast(pa.string())  # same text as str() gives
+    return pa.array([_as_text(v) for v in values], pa.string())
+
+
 def _read_sql(
     cfg: SourceConfig, conn: SqlConnection, data_dir: Path, since: str | None
 ) -> RawBatch:
@@ -293,7 +305,8 @@ def _read_sql(
         ) from exc
     finally:
         engine.dispose()
-    cols = {n: pa.array([_as_text(r[i]) for r in rows], pa.string()) for i, n in enumerate(names)}
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    cols = {n: _text_column(list(values)) for n, values in zip(names, columns, strict=True)}
     numbers = pa.array(range(1, len(rows) + 1), pa.int64())
     safe_url = engine.url.render_as_string(hide_password=True)
     types = {
