@@ -95,7 +95,7 @@ def connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET checkpoint_threshold = '1GB'")
     # Leave room for the Python side (the batch being read) under the 6 GB budget.
-    con.execute("SET memory_limit = '3GB'")
+    con.execute("SET memory_limit = '5GB'")
     con.execute(SCHEMA)
     return con
 

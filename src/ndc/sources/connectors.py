@@ -297,7 +297,9 @@ def _read_sql(
         with engine.connect() as db:
             result = db.execute(text(base), params)
             names = list(result.keys())
-            rows = result.fetchall()
+            # Plain tuples straight from the driver: no per-row objects for millions of rows.
+            cursor = result.cursor
+            rows = cursor.fetchall() if cursor is not None else [tuple(r) for r in result]
     except SQLAlchemyError as exc:
         raise SourceUnavailable(
             f"source '{cfg.id}': database not reachable or query failed: "
