@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ import duckdb
 import pyarrow as pa
 
 from ndc.pipeline.store import current_table, one, raw_table, table_columns, table_exists
-from ndc.sources.connectors import RawBatch, Reject, read_source
+from ndc.sources.connectors import (
+    RawBatch,
+    Reject,
+    file_fingerprint,
+    read_source,
+    resolve_files,
+)
 from ndc.sources.schemas import FileConnection, SourceConfig
 from ndc.standardize.distinct import quote_identifier as q
 
@@ -30,6 +37,12 @@ class Drift:
     kind: str  # new_column | missing_column | missing_mapped_column
     column: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    since: str | None  # watermark of an incremental source
+    fingerprints: dict[str, str]  # files as they were at the last load
 
 
 @dataclass
@@ -172,37 +185,52 @@ def _supersede_door(
         )
 
 
-def ingest(
-    con: duckdb.DuckDBPyConnection, cfg: SourceConfig, data_dir: Path, run_id: str
-) -> IngestResult:
-    """Read the source and land its new and changed rows; the caller owns the transaction.
+def read_plan(con: duckdb.DuckDBPyConnection, cfg: SourceConfig) -> ReadPlan:
+    """What the next read of the source needs to know from its sync state."""
+    state = _state(con, cfg.id)
+    watermark = state[0] if state else None
+    fingerprints = json.loads(state[1]) if state and state[1] else {}
+    return ReadPlan(watermark if cfg.sync.mode == "incremental" else None, fingerprints)
 
-    Leaves a temporary table ``_delta`` with the new and changed versions it landed.
-    """
+
+def read_changed(cfg: SourceConfig, data_dir: Path, plan: ReadPlan) -> list[RawBatch] | None:
+    """The source's batches, or None when its files are as they were at the last load (they are
+    then not read at all). Safe to run in another thread: it does not touch the database."""
+    if isinstance(cfg.connection, FileConnection) and plan.fingerprints:
+        files = resolve_files(cfg.connection, data_dir)
+        if files and {str(p): file_fingerprint(p) for p in files} == plan.fingerprints:
+            return None
+    return list(read_source(cfg, data_dir, since=plan.since))
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    cfg: SourceConfig,
+    data_dir: Path,
+    run_id: str,
+    prefetched: Future[list[RawBatch] | None] | None = None,
+) -> IngestResult:
+    """Read the source (or take what a prefetch read) and land its new and changed rows; the
+    caller owns the transaction. Leaves a temporary table ``_delta`` with what it landed."""
     result = IngestResult(cfg.id, run_id)
     state = _state(con, cfg.id)
     previous_watermark = state[0] if state else None
-    previous_fp = json.loads(state[1]) if state and state[1] else {}
     columns_state = json.loads(state[2]) if state and state[2] else {}
     previous_cols: list[str] | None = columns_state.get("names")
     previous_types: dict[str, str] = columns_state.get("types", {})
-    since = previous_watermark if cfg.sync.mode == "incremental" else None
 
-    batches = list(read_source(cfg, data_dir, since=since))
-    result.fingerprints = {b.file: b.fingerprint for b in batches}
-    result.encodings = {b.file: b.encoding for b in batches}
-    if (
-        isinstance(cfg.connection, FileConnection)
-        and previous_fp
-        and result.fingerprints == previous_fp
-    ):
+    got = prefetched.result() if prefetched else read_changed(cfg, data_dir, read_plan(con, cfg))
+    if got is None:
         result.skipped = True
+        result.fingerprints = json.loads(state[1]) if state and state[1] else {}
         result.watermark = previous_watermark
         result.columns = previous_cols or []
         result.types = previous_types
         con.execute("CREATE OR REPLACE TEMP TABLE _delta AS SELECT NULL AS _record_key LIMIT 0")
         return result
-
+    batches = got
+    result.fingerprints = {b.file: b.fingerprint for b in batches}
+    result.encodings = {b.file: b.encoding for b in batches}
     table = _combine(batches)
     natives = [c for c in table.column_names if c not in ("_file", "_row_number")]
     result.columns = natives

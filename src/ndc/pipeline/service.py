@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ import duckdb
 
 from ndc.dictionary import load_dictionary
 from ndc.pipeline.fields import resolve
-from ndc.pipeline.ingest import IngestResult, ingest
+from ndc.pipeline.ingest import IngestResult, ingest, read_changed, read_plan
 from ndc.pipeline.standardize import build_std
 from ndc.pipeline.store import (
     connect,
@@ -32,6 +33,7 @@ from ndc.pipeline.store import (
 from ndc.quality.engine import Outcome, check_batch, merge_batch, write_scorecard
 from ndc.quality.rules import Rule, connected_rules, field_rules
 from ndc.quality.source_checks import source_checks
+from ndc.sources.connectors import RawBatch
 from ndc.sources.exceptions import SourceError
 from ndc.sources.schemas import SourceConfig
 from ndc.standardize.distinct import quote_identifier as q
@@ -220,6 +222,7 @@ def run_source(
     data_dir: Path,
     steps: tuple[str, ...] = ("ingest", "process"),
     scope: str = "pending",
+    prefetched: Future[list[RawBatch] | None] | None = None,
 ) -> RunReport:
     """One pipeline run of one source, in one transaction.
 
@@ -235,7 +238,7 @@ def run_source(
     try:
         pending_before = _pending(con, cfg)
         if "ingest" in steps:
-            res = ingest(con, cfg, data_dir, run_id)
+            res = ingest(con, cfg, data_dir, run_id, prefetched)
             clock.lap("ingest")
             report.rows_read, report.unchanged = res.rows_read, res.unchanged
             report.new, report.changed = res.new, res.changed
@@ -320,14 +323,30 @@ def run_pipeline(
 ) -> list[RunReport]:
     """Run every source, master registers first so references can be checked."""
     order = {"population": 0, "business_registry": 1}
+    ordered = sorted(configs, key=lambda c: (order.get(c.id, 9), c.id))
     con = connect(data_dir)
+    # The next source is read (Python, mostly) while this one runs in DuckDB (no GIL): on two
+    # cores the reading of all but the first source is hidden behind the database work.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ndc-read")
+
+    def prefetch(cfg: SourceConfig) -> Future[list[RawBatch] | None] | None:
+        if "ingest" not in steps:
+            return None
+        return pool.submit(read_changed, cfg, data_dir, read_plan(con, cfg))
+
     try:
         reports = []
-        for i, cfg in enumerate(sorted(configs, key=lambda c: (order.get(c.id, 9), c.id))):
+        upcoming = prefetch(ordered[0]) if ordered else None
+        for i, cfg in enumerate(ordered):
+            current, upcoming = (
+                upcoming,
+                (prefetch(ordered[i + 1]) if i + 1 < len(ordered) else None),
+            )
             if progress:
                 progress(cfg.id, i)
-            reports.append(run_source(con, cfg, data_dir, steps, scope))
+            reports.append(run_source(con, cfg, data_dir, steps, scope, current))
         con.execute("CHECKPOINT")
         return reports
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         con.close()
