@@ -174,21 +174,24 @@ def _process(
         return Outcome(0, 0, 0), rules
     _todo_pending(con, cfg, scope)
     clock.lap("select")
-    build_std(con, fields, natives)
+    present = build_std(con, fields, natives)
     clock.lap("standardise")
-    check_batch(con, rules)
+    # Rules that only test a flag no value of this batch carries cannot fail: not evaluated.
+    active = [r for r in rules if r.flag is None or r.flag in present]
+    check_batch(con, active)
     clock.lap("validate")
     have = table_columns(con, std)
     if have and have != [*table_columns(con, "_checked"), "_deleted"]:
         # The mapping changed: rebuild the std table from every version in force.
         con.execute(f"DROP TABLE {std}")
         _todo_pending(con, cfg, "all")
-        build_std(con, fields, natives)
-        check_batch(con, rules)
+        present = build_std(con, fields, natives)
+        active = [r for r in rules if r.flag is None or r.flag in present]
+        check_batch(con, active)
         have = []
     if not have:
         con.execute(f"CREATE TABLE {std} AS SELECT *, false AS _deleted FROM _checked LIMIT 0")
-    outcome = merge_batch(con, cfg.id, std, run_id, rules, now)
+    outcome = merge_batch(con, cfg.id, std, run_id, active, now)
     clock.lap("merge")
     return outcome, rules
 

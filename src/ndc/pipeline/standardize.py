@@ -34,8 +34,20 @@ class _Query:
     joins: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
 
+    lookups: dict[str, str] = field(default_factory=dict)  # std column -> lookup table
+
     def join(self, table: str, alias: str, on: str) -> None:
         self.joins.append(f"LEFT JOIN {q(table)} {alias} ON {alias}.raw = {on}")
+
+
+def _present_flags(con: duckdb.DuckDBPyConnection, qy: _Query) -> set[str]:
+    """Every '<column>:<flag>' some value of the batch carries (from the small lookup tables)."""
+    if not qy.lookups:
+        return set()
+    parts = " UNION ".join(
+        f"SELECT DISTINCT '{c}:' || unnest(flags) AS f FROM {q(t)}" for c, t in qy.lookups.items()
+    )
+    return {r[0] for r in con.execute(parts).fetchall()}
 
 
 def _flags(alias: str, column: str) -> str:
@@ -84,6 +96,7 @@ def _lookup(
 def _name(con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: str) -> None:
     table = _lookup(con, a, col, lk.name_paths("v"), lambda sql: lk.names_cache(con, sql))
     qy.join(table, a, f"CAST(t.{q(col)} AS VARCHAR)")
+    qy.lookups[c] = table
     qy.selects += [f"{a}.standard AS {q(c)}", f"{a}.key AS {q(c + '__key')}"]
     qy.selects += [f"{a}.{p} AS {q(c + '__' + p)}" for p in ("family", "middle", "given")]
     qy.flags.append(_flags(a, c))
@@ -98,6 +111,7 @@ def _identifier(
         con, a, col, lk.id_paths("v", expected), lambda sql: lk.ids_cache(con, sql, expected)
     )
     qy.join(table, a, f"CAST(t.{q(col)} AS VARCHAR)")
+    qy.lookups[c] = table
     qy.selects += [f"{a}.value AS {q(c)}", f"{a}.kind AS {q(c + '__kind')}"]
     qy.flags.append(_flags(a, c))
 
@@ -105,6 +119,7 @@ def _identifier(
 def _phone(con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: str) -> None:
     table = _lookup(con, a, col, lk.phone_paths("v"), lambda sql: lk.phones_cache(con, sql))
     qy.join(table, a, f"CAST(t.{q(col)} AS VARCHAR)")
+    qy.lookups[c] = table
     qy.selects.append(f"{a}.value AS {q(c)}")
     qy.flags.append(_flags(a, c))
 
@@ -127,6 +142,7 @@ def _date(
             lambda sql: lk.dates_cache(con, sql, fmt, today),
         )  # fmt: skip
     qy.join(table, a, tv)
+    qy.lookups[c] = table
     qy.selects += [f"{a}.value AS {q(c)}", f"{a}.precision AS {q(c + '__precision')}"]
     qy.flags.append(_flags(a, c))
 
@@ -195,6 +211,7 @@ def _address(con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: st
         """
     )
     qy.join(resolved, a, f"CAST(t.{q(col)} AS VARCHAR)")
+    qy.lookups[c] = resolved
     qy.selects += [
         f"{a}.street AS {q(c + '_street')}",
         f"{a}.commune_code AS {q(c + '_commune_code')}",
@@ -213,6 +230,7 @@ def _code(
     table = map_codes_table(con, SOURCE, col, code_list(mf.field.code_list))
     raw = f"t.{q(col)}"
     qy.join(table, a, f"CAST({raw} AS VARCHAR)")
+    qy.lookups[c] = table
     # The source's own value table wins over the generic matching.
     whens = " ".join(f"WHEN {lk.lit(k)} THEN {lk.lit(v)}" for k, v in mf.mapping.values.items())
     expr = f"CASE {raw} {whens} ELSE {a}.code END" if whens else f"{a}.code"
@@ -238,8 +256,8 @@ def build_std(
     fields: list[MappedField],
     natives: list[str],
     today: date | None = None,
-) -> str:
-    """Create the temporary table ``_std`` from ``_todo`` and return its name."""
+) -> set[str]:
+    """Create the view ``_std`` over ``_todo``; returns the '<column>:<flag>' flags present."""
     today = today or date.today()
     lk.ensure_cache_version(con)
     qy = _Query()
@@ -274,4 +292,4 @@ def build_std(
         f"CREATE OR REPLACE TEMP VIEW _std AS SELECT {', '.join(qy.selects)}, "
         f"CAST({flags} AS VARCHAR[]) AS _flags FROM {SOURCE} t {' '.join(qy.joins)}"
     )
-    return "_std"
+    return _present_flags(con, qy)

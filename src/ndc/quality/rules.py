@@ -50,6 +50,7 @@ class Rule:
     description: str
     condition: str  # SQL over the std row; TRUE = the row fails
     columns: tuple[str, ...] = ()  # values to show beside the reason
+    flag: str | None = None  # '<column>:<flag>' when the rule only tests a standardisation flag
 
 
 # Text damaged by a wrong decoding: replacement characters, or UTF-8 read as a one-byte code page.
@@ -62,6 +63,19 @@ _FORWARD_DATES = ("expiry", "valid_to", "end_date")
 
 def _has_flag(column: str, flag: str) -> str:
     return f"list_contains(_flags, '{column}:{flag}')"
+
+
+def _flag_rule(
+    rule_id: str,
+    principle: Principle,
+    description: str,
+    column: str,
+    flag: str,
+    shown: tuple[str, ...],
+) -> Rule:
+    """A warning that only tests a flag: skipped for a batch in which no value has the flag."""
+    return Rule(rule_id, principle, Severity.WARNING, description, _has_flag(column, flag), shown,
+                f"{column}:{flag}")  # fmt: skip
 
 
 def _sev(error: bool) -> Severity:
@@ -100,15 +114,15 @@ def field_rules(cfg: SourceConfig, fields: list[MappedField], primary_key: str) 
                 f"correct.date:{c}", Principle.CORRECT, Severity.WARNING,
                 "Date cannot be read", f"{raw} IS NOT NULL AND {q(c)} IS NULL", (c + "__raw",),
             ))  # fmt: skip
-            rules.append(Rule(
-                f"correct.date_swapped:{c}", Principle.CORRECT, Severity.WARNING,
-                "Impossible day/month, read swapped",
-                _has_flag(c, "date.swapped_day_month"), (c + "__raw", c),
+            rules.append(_flag_rule(
+                f"correct.date_swapped:{c}", Principle.CORRECT,
+                "Impossible day/month, read swapped", c, "date.swapped_day_month",
+                (c + "__raw", c),
             ))  # fmt: skip
             if not any(part in f.name for part in _FORWARD_DATES):
-                rules.append(Rule(
-                    f"correct.date_future:{c}", Principle.CORRECT, Severity.WARNING,
-                    "Date lies in the future", _has_flag(c, "date.future"), (c + "__raw",),
+                rules.append(_flag_rule(
+                    f"correct.date_future:{c}", Principle.CORRECT, "Date lies in the future",
+                    c, "date.future", (c + "__raw",),
                 ))  # fmt: skip
             declared = mf.mapping.format
             if not f.partial and not (declared and "%d" not in declared):
@@ -125,10 +139,10 @@ def field_rules(cfg: SourceConfig, fields: list[MappedField], primary_key: str) 
                 f"OR {_has_flag(c, 'id.length')} OR {_has_flag(c, 'id.non_digit')})",
                 (c + "__raw",),
             ))  # fmt: skip
-            rules.append(Rule(
-                f"unified.identifier_kind:{c}", Principle.UNIFIED, Severity.WARNING,
+            rules.append(_flag_rule(
+                f"unified.identifier_kind:{c}", Principle.UNIFIED,
                 "Old identifier kind (e.g. 9-digit CMND where a CCCD is expected)",
-                _has_flag(c, "id.unexpected_kind"), (c + "__raw",),
+                c, "id.unexpected_kind", (c + "__raw",),
             ))  # fmt: skip
         elif t == "phone":
             rules.append(Rule(
@@ -136,10 +150,9 @@ def field_rules(cfg: SourceConfig, fields: list[MappedField], primary_key: str) 
                 "Phone number is not a valid Vietnamese mobile number",
                 f"{raw} IS NOT NULL AND {q(c)} IS NULL", (c + "__raw",),
             ))  # fmt: skip
-            rules.append(Rule(
-                f"unified.phone_migrated:{c}", Principle.UNIFIED, Severity.WARNING,
-                "Pre-2018 11-digit number (converted)", _has_flag(c, "phone.migrated"),
-                (c + "__raw", c),
+            rules.append(_flag_rule(
+                f"unified.phone_migrated:{c}", Principle.UNIFIED,
+                "Pre-2018 11-digit number (converted)", c, "phone.migrated", (c + "__raw", c),
             ))  # fmt: skip
         elif t == "code":
             rules.append(Rule(
@@ -153,10 +166,10 @@ def field_rules(cfg: SourceConfig, fields: list[MappedField], primary_key: str) 
                 "Not a number", _has_flag(c, "number.invalid"), (c + "__raw",),
             ))  # fmt: skip
         elif t == "name":
-            rules.append(Rule(
-                f"clean.name_characters:{c}", Principle.CLEAN, Severity.WARNING,
-                "Name held digits or stray characters (removed)",
-                _has_flag(c, "name.stray_chars"), (c + "__raw",),
+            rules.append(_flag_rule(
+                f"clean.name_characters:{c}", Principle.CLEAN,
+                "Name held digits or stray characters (removed)", c, "name.stray_chars",
+                (c + "__raw",),
             ))  # fmt: skip
         if f.pattern and t in ("text", "identifier"):
             rules.append(Rule(
