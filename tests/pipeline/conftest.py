@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from tests.support import person_config as person_config  # re-exported for the tests
 
 from ndc.pipeline.service import RunReport, run_source
 from ndc.pipeline.store import connect
@@ -23,28 +24,6 @@ CUONG = ("048200000003", "Lê Văn Cường", "01/01/2000", "Nam")
 DUNG = ("001085000004", "Phạm Văn Dũng", "20/07/1985", "Nam")
 EN = ("079195000005", "Hồ Thị Én", "05/05/1995", "Nữ")
 PEOPLE = (AN, BINH, CUONG, DUNG)
-
-
-def person_config(**overrides: Any) -> SourceConfig:
-    """A person source over ``people.csv`` in the data directory; ``overrides`` replace keys."""
-    data: dict[str, Any] = {
-        "id": "people",
-        "title_vi": "Sổ dân cư thử nghiệm",
-        "title_en": "Test population register",
-        "owner": {"code": "test", "name_vi": "Cơ quan thử", "name_en": "Test agency"},
-        "entity": "person",
-        "licence": "CC-BY-4.0",
-        "connection": {"kind": "file", "format": "csv", "path": "people.csv"},
-        "key": ["cccd"],
-        "mapping": {
-            "person_id": {"column": "cccd", "transform": "identifier"},
-            "full_name": {"column": "ho_ten", "transform": "name"},
-            "date_of_birth": {"column": "ngay_sinh", "transform": "date", "format": "%d/%m/%Y"},
-            "sex": {"column": "gioi_tinh", "transform": "code", "values": {"Nam": "1", "Nữ": "2"}},
-        },
-    }
-    data.update(overrides)
-    return SourceConfig.model_validate(data)
 
 
 def write_rows(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support import person_config as support_person_config
 
 from ndc.pipeline.fields import resolve
 from ndc.pipeline.service import RunReport, run_pipeline
@@ -21,26 +22,11 @@ GOOD = "079185000002,Trần Thị Bình,02/11/1985,Nữ,,01"
 
 
 def person_config(**overrides: Any) -> SourceConfig:
-    data: dict[str, Any] = {
-        "id": "people",
-        "title_vi": "Sổ dân cư thử nghiệm",
-        "title_en": "Test population register",
-        "owner": {"code": "test", "name_vi": "Cơ quan thử", "name_en": "Test agency"},
-        "entity": "person",
-        "licence": "CC-BY-4.0",
-        "connection": {"kind": "file", "format": "csv", "path": "people.csv"},
-        "key": ["cccd"],
-        "mapping": {
-            "person_id": {"column": "cccd", "transform": "identifier"},
-            "full_name": {"column": "ho_ten", "transform": "name"},
-            "date_of_birth": {"column": "ngay_sinh", "transform": "date", "format": "%d/%m/%Y"},
-            "sex": {"column": "gioi_tinh", "transform": "code", "values": {"Nam": "1", "Nữ": "2"}},
-            "permanent_residence": {"column": "dia_chi", "transform": "address"},
-            "ethnicity": {"column": "dan_toc", "transform": "code"},
-        },
+    extra = {
+        "permanent_residence": {"column": "dia_chi", "transform": "address"},
+        "ethnicity": {"column": "dan_toc", "transform": "code"},
     }
-    data.update(overrides)
-    return SourceConfig.model_validate(data)
+    return support_person_config(extra, **overrides)
 
 
 def load(tmp_path: Path, lines: list[str], **overrides: Any) -> tuple[RunReport, Path]:
