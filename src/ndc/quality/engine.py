@@ -3,7 +3,6 @@ warnings) or quarantined (with reason codes and the offending values)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -159,7 +158,3 @@ def scorecard(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[str, obj
     )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
-def dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
