@@ -257,7 +257,7 @@ def build_std(
     natives: list[str],
     today: date | None = None,
 ) -> set[str]:
-    """Create the view ``_std`` over ``_todo``; returns the '<column>:<flag>' flags present."""
+    """Create the table ``_std`` from ``_todo``; returns the '<column>:<flag>' flags present."""
     today = today or date.today()
     lk.ensure_cache_version(con)
     qy = _Query()
@@ -289,7 +289,7 @@ def build_std(
             qy.selects.append(f"nullif(trim(nfc_normalize({raw})), '') AS {q(c)}")
     flags = "flatten([" + ", ".join(qy.flags) + "])" if qy.flags else _NO_FLAGS
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW _std AS SELECT {', '.join(qy.selects)}, "
+        f"CREATE OR REPLACE TEMP TABLE _std AS SELECT {', '.join(qy.selects)}, "
         f"CAST({flags} AS VARCHAR[]) AS _flags FROM {SOURCE} t {' '.join(qy.joins)}"
     )
     return _present_flags(con, qy)

@@ -49,6 +49,9 @@ def check_batch(con: duckdb.DuckDBPyConnection, rules: list[Rule]) -> str:
     """Create ``_checked`` from ``_std`` with ``_errors``, ``_warnings``, ``_status``."""
     errors = [r for r in rules if r.severity is Severity.ERROR]
     warnings = [r for r in rules if r.severity is Severity.WARNING]
+    for r in rules:
+        if r.prepare:
+            con.execute(r.prepare)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, CASE WHEN len(_errors) > 0 "
         f"THEN 'quarantined' ELSE 'accepted' END AS _status FROM (SELECT *, "

@@ -8,6 +8,7 @@ A row rule is a SQL condition over the std table that is TRUE when the row fails
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -51,6 +52,7 @@ class Rule:
     condition: str  # SQL over the std row; TRUE = the row fails
     columns: tuple[str, ...] = ()  # values to show beside the reason
     flag: str | None = None  # '<column>:<flag>' when the rule only tests a standardisation flag
+    prepare: str | None = None  # SQL run over the batch before the rules (a helper table)
 
 
 # Text damaged by a wrong decoding: replacement characters, or UTF-8 read as a one-byte code page.
@@ -202,13 +204,21 @@ def _duplicate_rules(fields: list[MappedField]) -> list[Rule]:
     if ident is None or name is None:
         return []
     dob = next((mf.column for mf in fields if mf.column.endswith("date_of_birth")), None)
-    part = ", ".join(q(c) for c in (ident, name + "__key", dob) if c)
+    cols = [q(c) for c in (ident, name + "__key", dob) if c]
+    # Groups are found by aggregation (a hash table of the few repeated identities), not by a
+    # window over the whole batch; the first record key of a group is the original.
+    same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM g.{c}" for c in cols)
+    helper = f"_dups_{re.sub(r'[^0-9a-z_]', '_', ident)}"
+    prepare = (
+        f"CREATE OR REPLACE TEMP TABLE {helper} AS WITH g AS (SELECT {', '.join(cols)}, "
+        f"min(_record_key) AS _first FROM _std WHERE {q(ident)} IS NOT NULL "
+        f"GROUP BY ALL HAVING count(*) > 1) "
+        f"SELECT s._record_key FROM _std s JOIN g ON {same} WHERE s._record_key <> g._first"
+    )
     return [Rule(
         f"clean.duplicate_record:{ident}", Principle.CLEAN, Severity.WARNING,
         "Same identifier, name and date of birth as another record of the source",
-        f"{q(ident)} IS NOT NULL AND "
-        f"row_number() OVER (PARTITION BY {part} ORDER BY _record_key) > 1",
-        (ident,),
+        f"_record_key IN (SELECT _record_key FROM {helper})", (ident,), prepare=prepare,
     )]  # fmt: skip
 
 
