@@ -5,12 +5,16 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Runtime configuration; defaults give the embedded SQLite + DuckDB setup in ``./ndc-data``."""
+    """Runtime configuration; defaults give the embedded SQLite + DuckDB setup in ``./ndc-data``.
+
+    Secrets have no defaults outside demo mode; they are checked where they are used (the ledger)
+    so that commands which need none (synth, dictionary, pipeline) run without them.
+    """
 
     model_config = SettingsConfigDict(env_prefix="NDC_", env_file=None, extra="ignore")
 
@@ -30,12 +34,6 @@ class Settings(BaseSettings):
         default=None,
         description="Key for pseudonymous subject references in the ledger. Demo mode derives one.",
     )
-
-    @model_validator(mode="after")
-    def _secrets_outside_demo(self) -> Settings:
-        # Secrets never have defaults outside demo mode; they are checked where they are used so
-        # that commands which need none (synth, dictionary) still run without them.
-        return self
 
     @property
     def store_url(self) -> str:
