@@ -36,8 +36,31 @@ class _Query:
 
     lookups: dict[str, str] = field(default_factory=dict)  # std column -> lookup table
 
-    def join(self, table: str, alias: str, on: str) -> None:
+    def join(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        alias: str,
+        on: str,
+        column: str,
+        prefixed: bool = False,
+    ) -> None:
+        """Join a lookup on its raw value; its flags, '<column>:'-prefixed once per distinct
+        value (not per row), go into the row's ``_flags``."""
+        if not prefixed:
+            copy = f"_pf_{alias}"
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {copy} AS SELECT * REPLACE "
+                f"({_prefix('flags', column)} AS flags) FROM {q(table)}"
+            )
+            table = copy
         self.joins.append(f"LEFT JOIN {q(table)} {alias} ON {alias}.raw = {on}")
+        self.lookups[column] = table
+        self.flags.append(f"coalesce({alias}.flags, {_NO_FLAGS})")
+
+
+def _prefix(flags: str, column: str) -> str:
+    return f"list_transform({flags}, lambda x: '{column}:' || x)"
 
 
 def _present_flags(con: duckdb.DuckDBPyConnection, qy: _Query) -> set[str]:
@@ -45,13 +68,9 @@ def _present_flags(con: duckdb.DuckDBPyConnection, qy: _Query) -> set[str]:
     if not qy.lookups:
         return set()
     parts = " UNION ".join(
-        f"SELECT DISTINCT '{c}:' || unnest(flags) AS f FROM {q(t)}" for c, t in qy.lookups.items()
+        f"SELECT DISTINCT unnest(flags) AS f FROM {q(t)}" for t in qy.lookups.values()
     )
     return {r[0] for r in con.execute(parts).fetchall()}
-
-
-def _flags(alias: str, column: str) -> str:
-    return f"coalesce(list_transform({alias}.flags, lambda x: '{column}:' || x), {_NO_FLAGS})"
 
 
 def _decimal(col: str) -> str:
@@ -70,6 +89,7 @@ def _lookup(
     col: str,
     paths: list[lk.FastPath],
     fill: Callable[[str], str],
+    column: str | None = None,
 ) -> str:
     """One lookup table per mapped column, over its distinct values: SQL fast paths for values
     whose standard form SQL can give exactly (each a predicate, column expressions over ``v`` in
@@ -89,17 +109,18 @@ def _lookup(
         cols = ", ".join(f"{e} AS {q(n)}" for e, n in zip(p.columns, names, strict=True))
         parts.append(f"SELECT v AS raw, {cols}, {p.flags} AS flags FROM {d} WHERE path = {i + 1}")
     parts.append(f"SELECT c.* FROM {d} JOIN {cache} c ON c.raw = {d}.v WHERE {d}.path = 0")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {' UNION ALL '.join(parts)}")
+    union = " UNION ALL ".join(parts)
+    if column:  # flags carry their column, as in the std rows
+        union = f"SELECT * REPLACE ({_prefix('flags', column)} AS flags) FROM ({union})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {union}")
     return name
 
 
 def _name(con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: str) -> None:
-    table = _lookup(con, a, col, lk.name_paths("v"), lambda sql: lk.names_cache(con, sql))
-    qy.join(table, a, f"CAST(t.{q(col)} AS VARCHAR)")
-    qy.lookups[c] = table
+    table = _lookup(con, a, col, lk.name_paths("v"), lambda sql: lk.names_cache(con, sql), c)
+    qy.join(con, table, a, f"CAST(t.{q(col)} AS VARCHAR)", c, prefixed=True)
     qy.selects += [f"{a}.standard AS {q(c)}", f"{a}.key AS {q(c + '__key')}"]
     qy.selects += [f"{a}.{p} AS {q(c + '__' + p)}" for p in ("family", "middle", "given")]
-    qy.flags.append(_flags(a, c))
 
 
 def _identifier(
@@ -108,20 +129,16 @@ def _identifier(
     check = mf.field.check.value if mf.field and mf.field.check else ""
     expected = _EXPECTED.get(check)
     table = _lookup(
-        con, a, col, lk.id_paths("v", expected), lambda sql: lk.ids_cache(con, sql, expected)
+        con, a, col, lk.id_paths("v", expected), lambda sql: lk.ids_cache(con, sql, expected), c
     )
-    qy.join(table, a, f"CAST(t.{q(col)} AS VARCHAR)")
-    qy.lookups[c] = table
+    qy.join(con, table, a, f"CAST(t.{q(col)} AS VARCHAR)", c, prefixed=True)
     qy.selects += [f"{a}.value AS {q(c)}", f"{a}.kind AS {q(c + '__kind')}"]
-    qy.flags.append(_flags(a, c))
 
 
 def _phone(con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: str) -> None:
-    table = _lookup(con, a, col, lk.phone_paths("v"), lambda sql: lk.phones_cache(con, sql))
-    qy.join(table, a, f"CAST(t.{q(col)} AS VARCHAR)")
-    qy.lookups[c] = table
+    table = _lookup(con, a, col, lk.phone_paths("v"), lambda sql: lk.phones_cache(con, sql), c)
+    qy.join(con, table, a, f"CAST(t.{q(col)} AS VARCHAR)", c, prefixed=True)
     qy.selects.append(f"{a}.value AS {q(c)}")
-    qy.flags.append(_flags(a, c))
 
 
 def _date(
@@ -135,16 +152,14 @@ def _date(
 ) -> None:
     tv = f"CAST(t.{q(col)} AS VARCHAR)"
     if fmt is None:  # no declared format: the day/month order is inferred over the batch
-        table = parse_dates_table(con, SOURCE, col, None)
+        qy.join(con, parse_dates_table(con, SOURCE, col, None), a, tv, c)
     else:
         table = _lookup(
             con, a, col, lk.date_paths("v", fmt, today),
-            lambda sql: lk.dates_cache(con, sql, fmt, today),
+            lambda sql: lk.dates_cache(con, sql, fmt, today), c,
         )  # fmt: skip
-    qy.join(table, a, tv)
-    qy.lookups[c] = table
+        qy.join(con, table, a, tv, c, prefixed=True)
     qy.selects += [f"{a}.value AS {q(c)}", f"{a}.precision AS {q(c + '__precision')}"]
-    qy.flags.append(_flags(a, c))
 
 
 _TAIL = {2: "[^,]*,[^,]*$", 3: "[^,]*,[^,]*,[^,]*$"}
@@ -210,8 +225,7 @@ def _address(con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: st
         LEFT JOIN {cache} z ON z.raw = b.v
         """
     )
-    qy.join(resolved, a, f"CAST(t.{q(col)} AS VARCHAR)")
-    qy.lookups[c] = resolved
+    qy.join(con, resolved, a, f"CAST(t.{q(col)} AS VARCHAR)", c)
     qy.selects += [
         f"{a}.street AS {q(c + '_street')}",
         f"{a}.commune_code AS {q(c + '_commune_code')}",
@@ -219,7 +233,6 @@ def _address(con: duckdb.DuckDBPyConnection, qy: _Query, a: str, c: str, col: st
         f"{a}.confidence AS {q(c + '__confidence')}",
         f"{a}.mode AS {q(c + '__mode')}",
     ]
-    qy.flags.append(_flags(a, c))
 
 
 def _code(
@@ -229,13 +242,11 @@ def _code(
         raise ValueError(f"mapping '{mf.key}': transform 'code' needs a code-list field")
     table = map_codes_table(con, SOURCE, col, code_list(mf.field.code_list))
     raw = f"t.{q(col)}"
-    qy.join(table, a, f"CAST({raw} AS VARCHAR)")
-    qy.lookups[c] = table
+    qy.join(con, table, a, f"CAST({raw} AS VARCHAR)", c)
     # The source's own value table wins over the generic matching.
     whens = " ".join(f"WHEN {lk.lit(k)} THEN {lk.lit(v)}" for k, v in mf.mapping.values.items())
     expr = f"CASE {raw} {whens} ELSE {a}.code END" if whens else f"{a}.code"
     qy.selects.append(f"{expr} AS {q(c)}")
-    qy.flags.append(_flags(a, c))
 
 
 def _number(qy: _Query, c: str, raw: str, decimal: bool) -> None:
