@@ -138,6 +138,7 @@ def build_router(settings: Settings) -> APIRouter:
         index: Annotated[int, Query(ge=0)],
         size: Annotated[int | None, Query(ge=1, description="Tree size (default: latest)")] = None,
     ) -> InclusionProofOut:
+        size = lg.size if size is None else size  # the size the proof is for, fixed up front
         try:
             leaf, proof, root = lg.inclusion_proof(index, size)
         except NotFoundError as exc:
@@ -146,7 +147,7 @@ def build_router(settings: Settings) -> APIRouter:
             raise _integrity(exc) from exc
         return InclusionProofOut(
             index=index,
-            tree_size=size or lg.size,
+            tree_size=size,
             leaf_hash=_b64(leaf),
             root_hash=_b64(root),
             proof=[_b64(p) for p in proof],

@@ -61,7 +61,6 @@ class IngestResult:
     columns: list[str] = field(default_factory=list)
     types: dict[str, str] = field(default_factory=dict)
     drift: list[Drift] = field(default_factory=list)
-    encodings: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def to_process(self) -> int:
@@ -230,7 +229,6 @@ def ingest(
         return result
     batches = got
     result.fingerprints = {b.file: b.fingerprint for b in batches}
-    result.encodings = {b.file: b.encoding for b in batches}
     table = _combine(batches)
     natives = [c for c in table.column_names if c not in ("_file", "_row_number")]
     result.columns = natives

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from ndc.dictionary import load_dictionary
-from ndc.pipeline.fields import resolve
+from ndc.pipeline.fields import MappedField, resolve
 from ndc.pipeline.ingest import IngestResult, ingest, read_changed, read_plan
 from ndc.pipeline.standardize import build_std
 from ndc.pipeline.store import (
@@ -128,8 +128,9 @@ def _todo_pending(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, scope: str)
     )
 
 
-def _rules(con: duckdb.DuckDBPyConnection, cfg: SourceConfig) -> tuple[list[Rule], list[str]]:
-    fields = resolve(cfg)
+def _rules(
+    con: duckdb.DuckDBPyConnection, cfg: SourceConfig, fields: list[MappedField]
+) -> list[Rule]:
     entity = load_dictionary().entity(cfg.entity)
     tables = {
         r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
@@ -142,7 +143,7 @@ def _rules(con: duckdb.DuckDBPyConnection, cfg: SourceConfig) -> tuple[list[Rule
         for r in rules
         if r.id not in cfg.disabled_rules and r.id.split(":")[0] not in cfg.disabled_rules
     ]
-    return rules, [f.column for f in fields]
+    return rules
 
 
 class _Clock:
@@ -167,7 +168,7 @@ def _process(
 ) -> tuple[Outcome, list[Rule]]:
     """Standardise and validate the rows in ``scope`` and merge them into the std table."""
     fields = resolve(cfg)
-    rules, _ = _rules(con, cfg)
+    rules = _rules(con, cfg, fields)
     std = std_table(cfg.id)
     natives = table_columns(con, raw_table(cfg.id))
     if not natives:

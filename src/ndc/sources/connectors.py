@@ -55,6 +55,7 @@ class RawBatch:
 
     @property
     def rows_in(self) -> int:
+        """Every row the file or query gave: read or refused."""
         return int(self.rows.num_rows) + len(self.rejects)
 
 
