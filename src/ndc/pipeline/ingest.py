@@ -155,9 +155,15 @@ def _reject_rows(
         rows.append((cfg.id, run_id, r.file, r.row_number, [r.reason],
                      json.dumps(details, ensure_ascii=False)))  # fmt: skip
     if rows:
-        con.executemany(
-            "INSERT INTO quarantine VALUES (?, NULL, ?, ?, ?, ?, ?, 'open', now())", rows
+        # One set-based insert: a prepared statement per row costs milliseconds each in DuckDB.
+        names = ("source_id", "run_id", "file", "row_number", "reasons", "details")
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        con.register("_door", pa.table(dict(zip(names, columns, strict=True))))
+        con.execute(
+            "INSERT INTO quarantine SELECT source_id, NULL, run_id, file, row_number, reasons, "
+            "details, 'open', now() FROM _door"
         )
+        con.unregister("_door")
     return len(rows)
 
 

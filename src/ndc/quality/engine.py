@@ -46,17 +46,25 @@ def _details(rules: list[Rule]) -> str:
 
 
 def check_batch(con: duckdb.DuckDBPyConnection, rules: list[Rule]) -> str:
-    """Create ``_checked`` from ``_std`` with ``_errors``, ``_warnings``, ``_status``."""
+    """Create ``_checked``: ``_std`` with ``_errors``, ``_warnings`` and ``_status``.
+
+    Only the verdicts are materialised (a narrow table); ``_checked`` is a view joining them to
+    the standardised rows, so the wide rows are copied once, into the std table, not twice."""
     errors = [r for r in rules if r.severity is Severity.ERROR]
     warnings = [r for r in rules if r.severity is Severity.WARNING]
     for r in rules:
         if r.prepare:
             con.execute(r.prepare)
+    con.execute("DROP VIEW IF EXISTS _checked")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, CASE WHEN len(_errors) > 0 "
-        f"THEN 'quarantined' ELSE 'accepted' END AS _status FROM (SELECT *, "
-        f"CAST({_list(errors)} AS VARCHAR[]) AS _errors, "
+        f"CREATE OR REPLACE TEMP TABLE _verdict AS SELECT _record_key, _errors, _warnings, "
+        f"CASE WHEN len(_errors) > 0 THEN 'quarantined' ELSE 'accepted' END AS _status "
+        f"FROM (SELECT _record_key, CAST({_list(errors)} AS VARCHAR[]) AS _errors, "
         f"CAST({_list(warnings)} AS VARCHAR[]) AS _warnings FROM _std)"
+    )
+    con.execute(
+        "CREATE TEMP VIEW _checked AS SELECT s.*, v._errors, v._warnings, v._status "
+        "FROM _std s JOIN _verdict v ON v._record_key = s._record_key"
     )
     return "_checked"
 
@@ -72,7 +80,7 @@ def merge_batch(
     """Replace the batch's record keys in the std table and quarantine its failed rows."""
     con.execute(
         "UPDATE quarantine SET status = 'superseded' WHERE source_id = ? AND status = 'open' "
-        "AND record_key IN (SELECT _record_key FROM _checked)",
+        "AND record_key IN (SELECT _record_key FROM _verdict)",
         [source_id],
     )
     con.execute(
@@ -83,13 +91,13 @@ def merge_batch(
         """,
         [source_id, run_id, now],
     )
-    con.execute(f"DELETE FROM {std} WHERE _record_key IN (SELECT _record_key FROM _checked)")
+    con.execute(f"DELETE FROM {std} WHERE _record_key IN (SELECT _record_key FROM _verdict)")
     con.execute(f"INSERT INTO {std} BY NAME SELECT *, false AS _deleted FROM _checked")
     row = one(
         con,
         "SELECT count(*) FILTER (WHERE _status = 'accepted'), "
         "count(*) FILTER (WHERE _status = 'quarantined'), "
-        "count(*) FILTER (WHERE _status = 'accepted' AND len(_warnings) > 0) FROM _checked",
+        "count(*) FILTER (WHERE _status = 'accepted' AND len(_warnings) > 0) FROM _verdict",
     )
     return Outcome(int(row[0]), int(row[1]), int(row[2]))
 
