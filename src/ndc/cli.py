@@ -18,6 +18,7 @@ def _register() -> None:
     from ndc.demo import demo
     from ndc.dictionary.cli import app as dictionary_app
     from ndc.ledger.cli import app as ledger_app
+    from ndc.link.reconcile_cli import app as reconcile_app
     from ndc.pipeline.cli import app as pipeline_app
     from ndc.quality.cli import app as quality_app
     from ndc.serve import serve
@@ -29,6 +30,7 @@ def _register() -> None:
     app.add_typer(sources_app, name="sources")
     app.add_typer(pipeline_app, name="pipeline")
     app.add_typer(quality_app, name="quality")
+    app.add_typer(reconcile_app, name="reconcile")
     app.command("synth")(synth)
     app.command("serve")(serve)
     app.command("demo")(demo)

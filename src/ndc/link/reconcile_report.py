@@ -1,0 +1,201 @@
+"""Write the reconciliation per agency (CSV files and one XLSX workbook) and the summary of all
+sources (JSON, and one self-contained HTML page: no external CSS, JS or fonts).
+
+CSV is written by DuckDB itself (``COPY``); the workbook is streamed row by row with XlsxWriter
+in constant-memory mode, with formulas off so that a value such as ``=1+1`` typed by an agency
+stays text. The HTML summary carries counts only, no personal data, so it can be circulated.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import xlsxwriter
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from ndc.link.reconcile_labels import COLUMNS, KIND_TITLES, SHEETS, TRANSLATED, VALUES, both
+from ndc.link.reconcile_sql import COLUMNS as FINDING_COLUMNS
+from ndc.link.reconcile_sql import KINDS
+
+if TYPE_CHECKING:
+    from ndc.link.reconcile import SourceReconciliation
+
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row; the CSV holds everything
+BATCH = 20_000
+PALETTE = {"linked": "#0072B2", "review": "#E69F00", "unmatched": "#D55E00"}  # Okabe-Ito
+_TEMPLATES = Path(__file__).parent / "templates"
+ORDER = {
+    "field_discrepancies": "field, kind, record_key",
+    "wrong_identifiers": "entity, kind, record_key",
+    "deceased_active": "date_of_death, record_key",
+    "dissolved_active": "role, enterprise_id, record_key",
+}
+
+
+def _finding_sql(kind: str, source_id: str) -> str:
+    # source ids match ^[a-z][a-z0-9_]*$ (SourceConfig): safe to inline, COPY takes no parameters
+    return (
+        f"SELECT {', '.join(FINDING_COLUMNS[kind])} FROM _rc_{kind} "
+        f"WHERE source_id = '{source_id}' ORDER BY {ORDER[kind]}"
+    )
+
+
+def _summary_rows(r: SourceReconciliation) -> list[tuple[str, str, str, int]]:
+    """(section, entity/kind, item, count) rows: the summary sheet and ``summary.csv``."""
+    rows: list[tuple[str, str, str, int]] = [
+        ("records", "", "in_force", r.records),
+        ("records", "", "quarantined", r.quarantined),
+    ]
+    for c in r.links:
+        outcome = (("linked", c.linked), ("review", c.review), ("unmatched", c.unmatched))
+        rows += [("links", c.entity, s, n) for s, n in outcome]
+        rows += [("linked_by_method", c.entity, m, n) for m, n in sorted(c.methods.items())]
+    for kind in KINDS:
+        rows.append(("findings", kind, "total", r.findings.get(kind, 0)))
+        rows += [(kind, a, b, n) for a, b, n in r.breakdown.get(kind, [])]
+    return rows
+
+
+def _write_sheet(
+    book: Any, con: duckdb.DuckDBPyConnection, kind: str, source_id: str, header: Any
+) -> int:
+    sheet = book.add_worksheet(SHEETS[kind])
+    cols = FINDING_COLUMNS[kind]
+    sheet.write_row(0, 0, [f"{COLUMNS[c][0]} / {COLUMNS[c][1]}" for c in cols], header)
+    sheet.freeze_panes(1, 0)
+    sheet.set_column(0, len(cols) - 1, 22)
+    translate = [i for i, c in enumerate(cols) if c in TRANSLATED]
+    cur = con.execute(_finding_sql(kind, source_id))
+    written = 0
+    while written < XLSX_MAX_ROWS:
+        batch = cur.fetchmany(min(BATCH, XLSX_MAX_ROWS - written))
+        if not batch:
+            break
+        for row in batch:
+            values = list(row)
+            for i in translate:
+                if values[i] in VALUES:
+                    values[i] = both(values[i])
+            written += 1
+            sheet.write_row(written, 0, values)
+    sheet.autofilter(0, 0, max(written, 1), len(cols) - 1)
+    return written
+
+
+def write_source(
+    con: duckdb.DuckDBPyConnection, r: SourceReconciliation, folder: Path
+) -> dict[str, Path]:
+    """``summary.csv``, one CSV per finding kind and ``<source>.xlsx`` (summary sheet first,
+    then one sheet per finding kind) in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    summary = _summary_rows(r)
+    files["summary"] = folder / "summary.csv"
+    with files["summary"].open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(("section", "group", "item", "count"))
+        w.writerows(summary)
+    for kind in KINDS:
+        files[kind] = folder / f"{kind}.csv"
+        path = str(files[kind]).replace("'", "''")
+        con.execute(f"COPY ({_finding_sql(kind, r.source_id)}) TO '{path}' (HEADER, DELIMITER ',')")
+    files["xlsx"] = folder / f"{r.source_id}.xlsx"
+    book = xlsxwriter.Workbook(
+        str(files["xlsx"]),
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+         "strings_to_numbers": False},
+    )  # fmt: skip
+    try:
+        header = book.add_format({"bold": True, "bg_color": "#F6F8FA", "text_wrap": True})
+        sheet = book.add_worksheet(SHEETS["summary"])
+        sheet.set_column(0, 0, 34)
+        sheet.set_column(1, 3, 30)
+        sheet.write_row(0, 0, [f"{r.title_vi} — {r.source_id}"], header)
+        sheet.write_row(1, 0, [r.title_en])
+        sheet.write_row(2, 0, [f"{r.owner_vi} / {r.owner_en}"])
+        sheet.write_row(4, 0, ["Mục / Section", "Nhóm / Group", "Chi tiết / Item",
+                               "Số lượng / Count"], header)  # fmt: skip
+        for i, (section, group, item, n) in enumerate(summary, start=5):
+            title = KIND_TITLES.get(section, (section, section))
+            sheet.write_row(i, 0, [f"{title[0]} / {title[1]}" if section in KIND_TITLES
+                                   else section, both(group), both(item), n])  # fmt: skip
+        for kind in KINDS:
+            _write_sheet(book, con, kind, r.source_id, header)
+    finally:
+        book.close()
+    return files
+
+
+# --- summary of all sources -------------------------------------------------------------------
+
+
+def summary_json(results: list[SourceReconciliation], generated_at: datetime) -> dict[str, Any]:
+    return {
+        "title_vi": "Báo cáo đối soát dữ liệu với CSDL gốc",
+        "title_en": "Reconciliation with the registers",
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "sources": [
+            {
+                "source_id": r.source_id,
+                "title_vi": r.title_vi,
+                "title_en": r.title_en,
+                "owner_vi": r.owner_vi,
+                "owner_en": r.owner_en,
+                "records": r.records,
+                "quarantined": r.quarantined,
+                "matched": r.matched,
+                "unmatched": r.unmatched,
+                "ambiguous": r.ambiguous,
+                "links": [{**asdict(c), "records": c.records} for c in r.links],
+                "findings": r.findings,
+                "breakdown": {k: [list(t) for t in v] for k, v in r.breakdown.items()},
+                "files": {k: str(p) for k, p in r.files.items()},
+                "seconds": round(r.seconds, 3),
+            }
+            for r in results
+        ],
+    }
+
+
+def _num(value: int | float | None) -> str:
+    return "—" if value is None else f"{value:,}".replace(",", "\u202f")
+
+
+def _pct(part: int, whole: int) -> str:
+    return "—" if not whole else f"{100 * part / whole:.1f}".replace(".", ",") + " %"
+
+
+def render_html(card: dict[str, Any], out: Path) -> str:
+    """The summary page (autoescaped: source data never becomes markup)."""
+    env = Environment(
+        loader=FileSystemLoader(_TEMPLATES),
+        autoescape=select_autoescape(("html", "j2"), default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(num=_num, label=both)
+    env.globals.update(pct=_pct)
+
+    def rel(path: str) -> str:
+        return Path(path).relative_to(out).as_posix() if Path(path).is_relative_to(out) else path
+
+    env.filters["rel"] = rel
+    return env.get_template("reconcile.html.j2").render(
+        card=card, kinds=KIND_TITLES, palette=PALETTE
+    )
+
+
+def write_summary(results: list[SourceReconciliation], out: Path) -> tuple[Path, Path]:
+    """``reconciliation.json`` and ``reconciliation.html`` in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    card = summary_json(results, datetime.now(UTC).replace(tzinfo=None))
+    json_path, html_path = out / "reconciliation.json", out / "reconciliation.html"
+    json_path.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    html_path.write_text(render_html(card, out), encoding="utf-8")
+    return json_path, html_path
