@@ -19,6 +19,7 @@ def _register() -> None:
     from ndc.dictionary.cli import app as dictionary_app
     from ndc.golden.cli import app as golden_app
     from ndc.ledger.cli import app as ledger_app
+    from ndc.link.cli import app as link_app
     from ndc.link.reconcile_cli import app as reconcile_app
     from ndc.pipeline.cli import app as pipeline_app
     from ndc.quality.cli import app as quality_app
@@ -31,6 +32,7 @@ def _register() -> None:
     app.add_typer(sources_app, name="sources")
     app.add_typer(pipeline_app, name="pipeline")
     app.add_typer(quality_app, name="quality")
+    app.add_typer(link_app, name="link")
     app.add_typer(reconcile_app, name="reconcile")
     app.add_typer(golden_app, name="golden")
     app.command("synth")(synth)
