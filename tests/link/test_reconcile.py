@@ -99,8 +99,14 @@ def test_an_injected_date_of_birth_fault_is_listed_with_both_values(
         if r["field"] == "date_of_birth"
     }
     swapped = [k for k, (_, faults) in truth.items() if faults == ["date_day_month_swap"]]
-    linked = {k for (k,) in _query(data_dir, "SELECT record_key FROM links WHERE source_id = "
-                                   "'health_insurance' AND status = 'linked'")}  # fmt: skip
+    linked = {
+        k
+        for (k,) in _query(
+            data_dir,
+            "SELECT record_key FROM links WHERE source_id = "
+            "'health_insurance' AND status = 'linked'",
+        )
+    }
     swapped = [k for k in swapped if k in linked]
     assert swapped, "the nation has day/month-swapped dates of birth"
     dob = dict(
@@ -159,8 +165,14 @@ def test_deceased_still_active_are_found(
     # a health insurance card is valid for a year from the last 300 days: every dead holder's
     # card that is linked is still valid after the death
     truth = _truth(data_dir, "health_insurance")
-    linked = {k for (k,) in _query(data_dir, "SELECT record_key FROM links WHERE source_id = "
-                                   "'health_insurance' AND status = 'linked'")}  # fmt: skip
+    linked = {
+        k
+        for (k,) in _query(
+            data_dir,
+            "SELECT record_key FROM links WHERE source_id = "
+            "'health_insurance' AND status = 'linked'",
+        )
+    }
     expected = {k for k, (_, f) in truth.items() if "dead_active" in f and k in linked}
     found_keys = {
         r["record_key"] for r in _findings(data_dir, "health_insurance", "deceased_active")
@@ -221,9 +233,9 @@ def test_workbook_has_a_summary_and_one_sheet_per_finding_kind(
         assert book.sheetnames == list(SHEETS.values())
         sheet = book[SHEETS["field_discrepancies"]]
         rows = list(sheet.iter_rows(values_only=True))
-        assert rows[0][0] == "Nguồn / Source"
+        assert rows[0][0] == "Mã hồ sơ / Record key"
         assert len(rows) - 1 == r.findings["field_discrepancies"]
-        assert any(row[4] == "Ngày sinh / Date of birth" for row in rows[1:])
+        assert any(row[3] == "Ngày sinh / Date of birth" for row in rows[1:])
         summary = [row for row in book[SHEETS["summary"]].iter_rows(values_only=True) if row]
         assert any(row[-1] == r.records for row in summary)
     finally:
@@ -290,3 +302,33 @@ def test_without_links_or_with_an_unknown_source_it_says_so(
         reconcile(tmp_path)
     with pytest.raises(ReconcileError, match="unknown source"):
         reconcile(nation[0], ["no_such_source"], tmp_path / "out")
+
+
+def test_agency_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    """A value typed by an agency ('=HYPERLINK(...)') must not become a live formula."""
+    import pyarrow as pa
+
+    from ndc.link.reconcile import LinkCounts
+    from ndc.link.reconcile_report import write_workbook
+    from ndc.link.reconcile_sql import COLUMNS, KINDS
+
+    r = SourceReconciliation(
+        "demo", "Nguồn thử", "Test source", "Cơ quan", "Agency", 1, 0,
+        [LinkCounts("person", linked=1)], dict.fromkeys(KINDS, 0), {k: [] for k in KINDS},
+    )  # fmt: skip
+    r.files["xlsx"] = tmp_path / "demo.xlsx"
+    evil = '=HYPERLINK("http://example.invalid","x")'
+    tables = {
+        kind: pa.table(
+            {
+                c: pa.array([evil if c == "source_value" else None], pa.string())
+                for c in COLUMNS[kind]
+                if c != "source_id"
+            }
+        )
+        for kind in KINDS
+    }
+    write_workbook(r, tables)
+    book = openpyxl.load_workbook(r.files["xlsx"])
+    cell = book[SHEETS["field_discrepancies"]].cell(row=2, column=6)
+    assert cell.value == evil and cell.data_type == "s"

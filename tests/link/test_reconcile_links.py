@@ -41,17 +41,24 @@ def build_links(
     con.execute(LINKS)
     pop, biz = std_table("population"), std_table("business_registry")
     tail = "'fixture', TIMESTAMP '2026-01-01'"
-    _insert(con, f"SELECT 'population', _record_key, 'person', person_id, 'linked', 'master', "
-                 f"1.0, {tail} FROM {pop} s WHERE {IN_FORCE}")  # fmt: skip
-    _insert(con, f"SELECT 'business_registry', _record_key, 'enterprise', mst, 'linked', "
-                 f"'master', 1.0, {tail} FROM {biz} s WHERE {IN_FORCE}")  # fmt: skip
+    _insert(
+        con,
+        f"SELECT 'population', _record_key, 'person', person_id, 'linked', 'master', "
+        f"1.0, {tail} FROM {pop} s WHERE {IN_FORCE}",
+    )
+    _insert(
+        con,
+        f"SELECT 'business_registry', _record_key, 'enterprise', mst, 'linked', "
+        f"'master', 1.0, {tail} FROM {biz} s WHERE {IN_FORCE}",
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _ids AS SELECT person_id AS k, person_id AS id FROM {pop} "
         f"s WHERE {IN_FORCE} UNION ALL SELECT old_id_number, person_id FROM {pop} s "
         f"WHERE {IN_FORCE} AND old_id_number IS NOT NULL"
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _msts AS SELECT DISTINCT mst FROM {biz} s "
-                f"WHERE {IN_FORCE}")  # fmt: skip
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _msts AS SELECT DISTINCT mst FROM {biz} s WHERE {IN_FORCE}"
+    )
     for cfg in configs:
         if cfg.id == "population" or not table_exists(con, std_table(cfg.id)):
             continue
@@ -94,9 +101,15 @@ def build_links(
             con.execute(
                 "UPDATE links SET target_id = ?, status = ?, method = ?, match_probability = ? "
                 "WHERE source_id = ? AND record_key = ? AND entity = 'person'",
-                [true_id if status == "linked" else None, status, method,
-                 0.97 if status == "linked" else None, cfg.id, key],
-            )  # fmt: skip
+                [
+                    true_id if status == "linked" else None,
+                    status,
+                    method,
+                    0.97 if status == "linked" else None,
+                    cfg.id,
+                    key,
+                ],
+            )
     con.execute("DROP TABLE _ids")
     con.execute("DROP TABLE _msts")
 

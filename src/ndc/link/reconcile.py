@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,7 @@ class SourceReconciliation:
     breakdown: dict[str, list[tuple[str, str, int]]]  # finding kind -> (field/role, kind, rows)
     files: dict[str, Path] = field(default_factory=dict)
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: compute, csv, xlsx
 
     @property
     def matched(self) -> int:
@@ -84,6 +86,12 @@ class SourceReconciliation:
 
 
 Progress = Callable[[str, int], None]  # (source about to be reconciled, sources done)
+
+
+def _timed(fn: Callable[..., object], *args: object) -> float:
+    started = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - started
 
 
 def _select(configs: list[SourceConfig], sources: list[str] | None) -> list[SourceConfig]:
@@ -175,11 +183,13 @@ def reconcile(
 
     Needs the ``links`` table written by linking; raises :class:`ReconcileError` without it.
     """
-    from ndc.link.reconcile_report import write_source, write_summary
+    from ndc.link.reconcile_report import export_source, write_summary, write_workbook
 
     out = out or data_dir / "reports" / "reconciliation"
     own = con is None
     db = connect(data_dir) if con is None else con
+    # Workbooks are written (pure Python) in a thread while DuckDB computes the next source.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ndc-xlsx")
     try:
         if not table_exists(db, "links"):
             raise ReconcileError(
@@ -190,22 +200,30 @@ def reconcile(
         ]
         sql.create_tables(db)
         registers = sql.create_masters(db)
-        results = []
+        results: list[tuple[SourceReconciliation, Future[float]]] = []
         for i, cfg in enumerate(configs):
             if progress:
                 progress(cfg.id, i)
             result = reconcile_source(db, cfg, registers)
             started = time.perf_counter()
-            result.files = write_source(db, result, out / cfg.id)
-            result.seconds += time.perf_counter() - started
+            tables = export_source(db, result, out / cfg.id)
+            result.timings = {"compute": result.seconds, "csv": time.perf_counter() - started}
             for kind in sql.KINDS:
                 db.execute(f"DELETE FROM _rc_{kind}")
-            results.append(result)
-        write_summary(results, out)
-        return results
+            results.append((result, pool.submit(_timed, write_workbook, result, tables)))
+        for result, done in results:
+            result.timings["xlsx"] = done.result()
+            result.seconds = sum(result.timings.values())
+        write_summary([r for r, _ in results], out)
+        return [r for r, _ in results]
     finally:
-        for name in ("_rc_m_person", "_rc_m_enterprise", "_rc_communes",
-                     *(f"_rc_{k}" for k in sql.KINDS)):  # fmt: skip
+        pool.shutdown(wait=True, cancel_futures=True)
+        for name in (
+            "_rc_m_person",
+            "_rc_m_enterprise",
+            "_rc_communes",
+            *(f"_rc_{k}" for k in sql.KINDS),
+        ):
             drop_temp(db, name)
         if own:
             db.close()

@@ -26,8 +26,16 @@ def print_summary(results: list[SourceReconciliation], console: Console) -> None
     table = Table(title="Reconciliation (đối soát với CSDL gốc)", box=box.SIMPLE_HEAD)
     table.add_column("source", no_wrap=True)
     table.add_column("register", no_wrap=True)
-    for col in ("records", "matched", "unmatched", "ambiguous", "fields\ndiffering",
-                "wrong\nids", "deceased\nactive", "dissolved\nactive"):  # fmt: skip
+    for col in (
+        "records",
+        "matched",
+        "unmatched",
+        "ambiguous",
+        "fields\ndiffering",
+        "wrong\nids",
+        "deceased\nactive",
+        "dissolved\nactive",
+    ):
         table.add_column(col, justify="right", min_width=max(len(w) for w in col.split()))
     for r in results:
         counts = r.links or []
@@ -35,17 +43,30 @@ def print_summary(results: list[SourceReconciliation], console: Console) -> None
             first = i == 0
             findings = [
                 f"{r.findings.get(k, 0):,}" if first else ""
-                for k in ("field_discrepancies", "wrong_identifiers", "deceased_active",
-                          "dissolved_active")
-            ]  # fmt: skip
+                for k in (
+                    "field_discrepancies",
+                    "wrong_identifiers",
+                    "deceased_active",
+                    "dissolved_active",
+                )
+            ]
             table.add_row(
-                r.source_id if first else "", label(c.entity, "en").lower(),
-                f"{c.records:,}", f"{c.linked:,}", f"{c.unmatched:,}", f"{c.review:,}",
+                r.source_id if first else "",
+                label(c.entity, "en").lower(),
+                f"{c.records:,}",
+                f"{c.linked:,}",
+                f"{c.unmatched:,}",
+                f"{c.review:,}",
                 *findings,
-            )  # fmt: skip
+            )
         if not counts:
-            table.add_row(r.source_id, "-", f"{r.records:,}", *["0"] * 3,
-                          *[f"{r.findings.get(k, 0):,}" for k in r.findings])  # fmt: skip
+            table.add_row(
+                r.source_id,
+                "-",
+                f"{r.records:,}",
+                *["0"] * 3,
+                *[f"{r.findings.get(k, 0):,}" for k in r.findings],
+            )
     console.print(table)
 
 

@@ -24,11 +24,17 @@ ROLE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     PERSON: {
         "id": ("person_id", "holder_id", "subject_id", "legal_representative_id"),
         "full_name": (
-            "full_name", "person.full_name", "holder_full_name", "subject_full_name",
-            "legal_representative_name", "taxpayer_name",
+            "full_name",
+            "person.full_name",
+            "holder_full_name",
+            "subject_full_name",
+            "legal_representative_name",
+            "taxpayer_name",
         ),
         "date_of_birth": (
-            "date_of_birth", "person.date_of_birth", "holder_date_of_birth",
+            "date_of_birth",
+            "person.date_of_birth",
+            "holder_date_of_birth",
             "subject_date_of_birth",
         ),
         "sex": ("sex", "person.sex", "subject_sex"),
@@ -40,7 +46,7 @@ ROLE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("name", "taxpayer_name", "person.full_name"),
         "commune": ("address", "person.permanent_residence"),
     },
-}  # fmt: skip
+}
 REFERENCE = {PERSON: "person.person_id", ENTERPRISE: "enterprise.mst"}
 
 # Enterprise statuses that mean the enterprise no longer exists (code list enterprise_status).

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow as pa
 import xlsxwriter
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from ndc.link.reconcile import SourceReconciliation
 
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row; the CSV holds everything
-BATCH = 20_000
 PALETTE = {"linked": "#0072B2", "review": "#E69F00", "unmatched": "#D55E00"}  # Okabe-Ito
 _TEMPLATES = Path(__file__).parent / "templates"
 ORDER = {
@@ -62,55 +62,62 @@ def _summary_rows(r: SourceReconciliation) -> list[tuple[str, str, str, int]]:
     return rows
 
 
-def _write_sheet(
-    book: Any, con: duckdb.DuckDBPyConnection, kind: str, source_id: str, header: Any
-) -> int:
+def _write_sheet(book: Any, kind: str, table: pa.Table, header: Any) -> int:
+    """One finding kind as a sheet: the table's columns (codes shown with their labels)."""
     sheet = book.add_worksheet(SHEETS[kind])
-    cols = FINDING_COLUMNS[kind]
-    sheet.write_row(0, 0, [f"{COLUMNS[c][0]} / {COLUMNS[c][1]}" for c in cols], header)
+    names = table.column_names
+    sheet.write_row(0, 0, [f"{COLUMNS[c][0]} / {COLUMNS[c][1]}" for c in names], header)
     sheet.freeze_panes(1, 0)
-    sheet.set_column(0, len(cols) - 1, 22)
-    translate = [i for i, c in enumerate(cols) if c in TRANSLATED]
-    cur = con.execute(_finding_sql(kind, source_id))
-    written = 0
-    while written < XLSX_MAX_ROWS:
-        batch = cur.fetchmany(min(BATCH, XLSX_MAX_ROWS - written))
-        if not batch:
-            break
-        for row in batch:
-            values = list(row)
-            for i in translate:
-                if values[i] in VALUES:
-                    values[i] = both(values[i])
-            written += 1
-            sheet.write_row(written, 0, values)
-    sheet.autofilter(0, 0, max(written, 1), len(cols) - 1)
-    return written
+    sheet.set_column(0, len(names) - 1, 22)
+    n = min(int(table.num_rows), XLSX_MAX_ROWS)
+    columns = []
+    for name in names:
+        values = table.column(name).slice(0, n).to_pylist()
+        if name in TRANSLATED:
+            values = [both(v) if v in VALUES else v for v in values]
+        columns.append(values)
+    write = sheet.write_row
+    for i, row in enumerate(zip(*columns, strict=True), start=1):
+        write(i, 0, row)
+    sheet.autofilter(0, 0, max(n, 1), len(names) - 1)
+    return n
 
 
-def write_source(
+def export_source(
     con: duckdb.DuckDBPyConnection, r: SourceReconciliation, folder: Path
-) -> dict[str, Path]:
-    """``summary.csv``, one CSV per finding kind and ``<source>.xlsx`` (summary sheet first,
-    then one sheet per finding kind) in ``folder``."""
+) -> dict[str, pa.Table]:
+    """Write ``summary.csv`` and one CSV per finding kind into ``folder`` (``r.files``), and
+    return the findings (without the constant source column) for :func:`write_workbook`."""
     folder.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {}
-    summary = _summary_rows(r)
-    files["summary"] = folder / "summary.csv"
-    with files["summary"].open("w", encoding="utf-8", newline="") as fh:
+    r.files["summary"] = folder / "summary.csv"
+    with r.files["summary"].open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(("section", "group", "item", "count"))
-        w.writerows(summary)
+        w.writerows(_summary_rows(r))
+    tables = {}
     for kind in KINDS:
-        files[kind] = folder / f"{kind}.csv"
-        path = str(files[kind]).replace("'", "''")
-        con.execute(f"COPY ({_finding_sql(kind, r.source_id)}) TO '{path}' (HEADER, DELIMITER ',')")
-    files["xlsx"] = folder / f"{r.source_id}.xlsx"
+        r.files[kind] = folder / f"{kind}.csv"
+        path = str(r.files[kind]).replace("'", "''")
+        sql = _finding_sql(kind, r.source_id)
+        con.execute(f"COPY ({sql}) TO '{path}' (HEADER, DELIMITER ',')")
+        tables[kind] = con.sql(sql).to_arrow_table().drop_columns(["source_id"])
+    r.files["xlsx"] = folder / f"{r.source_id}.xlsx"
+    return tables
+
+
+def write_workbook(r: SourceReconciliation, tables: dict[str, pa.Table]) -> Path:
+    """``<source>.xlsx``: the summary sheet, then one sheet per finding kind. Pure Python (the
+    caller runs it in a thread while DuckDB computes the next source)."""
+    path = r.files["xlsx"]
     book = xlsxwriter.Workbook(
-        str(files["xlsx"]),
-        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-         "strings_to_numbers": False},
-    )  # fmt: skip
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     try:
         header = book.add_format({"bold": True, "bg_color": "#F6F8FA", "text_wrap": True})
         sheet = book.add_worksheet(SHEETS["summary"])
@@ -119,17 +126,18 @@ def write_source(
         sheet.write_row(0, 0, [f"{r.title_vi} — {r.source_id}"], header)
         sheet.write_row(1, 0, [r.title_en])
         sheet.write_row(2, 0, [f"{r.owner_vi} / {r.owner_en}"])
-        sheet.write_row(4, 0, ["Mục / Section", "Nhóm / Group", "Chi tiết / Item",
-                               "Số lượng / Count"], header)  # fmt: skip
-        for i, (section, group, item, n) in enumerate(summary, start=5):
-            title = KIND_TITLES.get(section, (section, section))
-            sheet.write_row(i, 0, [f"{title[0]} / {title[1]}" if section in KIND_TITLES
-                                   else section, both(group), both(item), n])  # fmt: skip
+        sheet.write_row(
+            4, 0, ["Mục / Section", "Nhóm / Group", "Chi tiết / Item", "Số lượng / Count"], header
+        )
+        for i, (section, group, item, n) in enumerate(_summary_rows(r), start=5):
+            title = KIND_TITLES.get(section)
+            section_label = f"{title[0]} / {title[1]}" if title else section
+            sheet.write_row(i, 0, [section_label, both(group), both(item), n])
         for kind in KINDS:
-            _write_sheet(book, con, kind, r.source_id, header)
+            _write_sheet(book, kind, tables[kind], header)
     finally:
         book.close()
-    return files
+    return path
 
 
 # --- summary of all sources -------------------------------------------------------------------

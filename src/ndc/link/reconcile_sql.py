@@ -22,22 +22,56 @@ IN_FORCE = "s._status = 'accepted' AND NOT s._deleted"
 KINDS = ("field_discrepancies", "wrong_identifiers", "deceased_active", "dissolved_active")
 COLUMNS: dict[str, tuple[str, ...]] = {
     "field_discrepancies": (
-        "source_id", "record_key", "entity", "target_id", "field", "kind", "source_value",
-        "master_value", "source_raw", "method", "match_probability",
+        "source_id",
+        "record_key",
+        "entity",
+        "target_id",
+        "field",
+        "kind",
+        "source_value",
+        "master_value",
+        "source_raw",
+        "method",
+        "match_probability",
     ),
     "wrong_identifiers": (
-        "source_id", "record_key", "entity", "identifier", "identifier_raw", "likely_id",
-        "kind", "full_name", "method", "match_probability",
+        "source_id",
+        "record_key",
+        "entity",
+        "identifier",
+        "identifier_raw",
+        "likely_id",
+        "kind",
+        "full_name",
+        "method",
+        "match_probability",
     ),
     "deceased_active": (
-        "source_id", "record_key", "person_id", "identifier", "full_name", "date_of_birth",
-        "date_of_death", "status", "valid_until", "rule", "method", "match_probability",
+        "source_id",
+        "record_key",
+        "person_id",
+        "identifier",
+        "full_name",
+        "date_of_birth",
+        "date_of_death",
+        "status",
+        "valid_until",
+        "rule",
+        "method",
+        "match_probability",
     ),
     "dissolved_active": (
-        "source_id", "record_key", "role", "enterprise_id", "enterprise_name",
-        "register_status", "status", "method", "match_probability",
+        "source_id",
+        "record_key",
+        "role",
+        "enterprise_id",
+        "enterprise_name",
+        "register_status",
+        "status",
+        "method",
+        "match_probability",
     ),
-}  # fmt: skip
+}
 
 
 def fold(expr: str) -> str:
@@ -52,6 +86,14 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
             f"{c} {'DOUBLE' if c == 'match_probability' else 'VARCHAR'}" for c in cols
         )
         con.execute(f"CREATE OR REPLACE TEMP TABLE _rc_{kind} ({types})")
+    con.execute("CREATE OR REPLACE TEMP TABLE _rc_communes (code VARCHAR, label VARCHAR)")
+
+
+def _commune_names(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill ``_rc_communes`` (code -> 'code name') the first time a commune differs: loading
+    the reference data costs about a second, and most runs never need it."""
+    if con.execute("SELECT count(*) FROM _rc_communes").fetchall()[0][0]:
+        return
     units = load_admin_units()
     communes = pa.table(
         {
@@ -60,7 +102,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         }
     )
     con.register("_rc_communes_arrow", communes)
-    con.execute("CREATE OR REPLACE TEMP TABLE _rc_communes AS SELECT * FROM _rc_communes_arrow")
+    con.execute("INSERT INTO _rc_communes SELECT * FROM _rc_communes_arrow")
     con.unregister("_rc_communes_arrow")
 
 
@@ -149,22 +191,37 @@ def create_pairs(con: duckdb.DuckDBPyConnection, p: Profile, entity: str) -> boo
         cols.append("NULL::VARCHAR AS s_address_raw")
     status = p.activity.status if p.activity else None
     cols.append(f"{_col(have, p.activity_columns.get(status or ''))}::VARCHAR AS a_status")
-    untils = [p.activity_columns[u] for u in (p.activity.until if p.activity else ()) if u in
-              p.activity_columns]  # fmt: skip
+    untils = [
+        p.activity_columns[u]
+        for u in (p.activity.until if p.activity else ())
+        if u in p.activity_columns
+    ]
     until = f"least({', '.join(f's.{q(u)}' for u in untils)})" if untils else "NULL"
     cols.append(f"{until}::DATE AS a_until")
     master = f"_rc_m_{entity}"
     mcols = ", ".join(f"m.{c} AS m_{c}" for c in table_columns(con, master))
+    # Only rows where some finding is possible are kept (a few percent of the records).
+    if entity == PERSON:
+        maybe = (
+            "s_full_name <> m_full_name OR s_dob <> m_date_of_birth "
+            "OR s_dob_precision IN ('year', 'month') OR s_sex <> m_sex OR s_phone <> m_phone "
+            "OR m_date_of_death IS NOT NULL"
+        )
+    else:
+        maybe = f"s_name <> m_name OR m_status IN ({_dissolved()})"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _rc_pairs AS
-        SELECT s._record_key AS record_key, l.target_id, l.method, l.match_probability,
-               {", ".join(cols)}, {mcols}
-        FROM {std} s
-        JOIN links l ON l.source_id = ? AND l.record_key = s._record_key AND l.entity = ?
-             AND l.status = 'linked' AND l.method <> 'master'
-        JOIN {master} m ON m.id = l.target_id
-        WHERE {IN_FORCE}
+        SELECT * FROM (
+            SELECT s._record_key AS record_key, l.target_id, l.method, l.match_probability,
+                   {", ".join(cols)}, {mcols}
+            FROM {std} s
+            JOIN links l ON l.source_id = ? AND l.record_key = s._record_key AND l.entity = ?
+                 AND l.status = 'linked' AND l.method <> 'master'
+            JOIN {master} m ON m.id = l.target_id
+            WHERE {IN_FORCE}
+        ) WHERE {maybe} OR s_id IS DISTINCT FROM target_id
+            OR (s_commune <> m_commune AND s_commune IS DISTINCT FROM m_commune2)
         """,
         [p.source_id, entity],
     )
@@ -242,6 +299,13 @@ def field_discrepancies(con: duckdb.DuckDBPyConnection, p: Profile, entity: str)
             params,
         )
     # The agency's commune is wrong if it is neither the permanent nor the current residence.
+    differs = (
+        "s_commune IS NOT NULL AND m_commune IS NOT NULL AND s_commune <> m_commune "
+        "AND s_commune IS DISTINCT FROM m_commune2"
+    )
+    if not con.execute(f"SELECT count(*) FROM _rc_pairs WHERE {differs}").fetchall()[0][0]:
+        return
+    _commune_names(con)
     master = (
         "coalesce(c1.label, m_commune) || coalesce(' | ' || coalesce(c2.label, m_commune2), '')"
     )
@@ -254,8 +318,7 @@ def field_discrepancies(con: duckdb.DuckDBPyConnection, p: Profile, entity: str)
         "LEFT JOIN _rc_communes c0 ON c0.code = s_commune "
         "LEFT JOIN _rc_communes c1 ON c1.code = m_commune "
         "LEFT JOIN _rc_communes c2 ON c2.code = m_commune2 AND m_commune2 <> m_commune "
-        "WHERE s_commune IS NOT NULL AND m_commune IS NOT NULL AND s_commune <> m_commune "
-        "AND s_commune IS DISTINCT FROM m_commune2",
+        f"WHERE {differs}",
         params,
     )
 
@@ -355,8 +418,11 @@ def dissolved_employers(con: duckdb.DuckDBPyConnection, p: Profile) -> None:
     have = set(table_columns(con, std))
     status = p.activity.status if p.activity else None
     a_status = _col(have, p.activity_columns.get(status or ""))
-    untils = [p.activity_columns[u] for u in (p.activity.until if p.activity else ()) if u in
-              p.activity_columns]  # fmt: skip
+    untils = [
+        p.activity_columns[u]
+        for u in (p.activity.until if p.activity else ())
+        if u in p.activity_columns
+    ]
     a_until = f"least({', '.join(f's.{q(u)}' for u in untils)})" if untils else "NULL"
     for col in p.employer:
         _insert(
