@@ -80,12 +80,12 @@ class Training(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    u_max_pairs: float = Field(default=1e6, gt=0)
+    u_max_pairs: float = Field(default=5e5, gt=0)
     em_blocking: list[list[str]] = Field(default_factory=lambda: [["dob"], ["name_fold"]])
-    em_max_pairs: float = Field(default=2e6, gt=0)
+    em_max_pairs: float = Field(default=5e5, gt=0)
     max_iterations: int = Field(default=20, ge=1, le=200)
     seed: int = 42
-    sample: int = Field(default=50_000, ge=0, description="Deterministic links added to training.")
+    sample: int = Field(default=20_000, ge=0, description="Deterministic links added to training.")
 
 
 class LinkConfig(BaseModel):

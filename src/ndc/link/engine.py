@@ -183,7 +183,7 @@ def link_canonical(
     if residue == 0:
         return EngineResult(det, model, 0, timings)
     t1 = time.perf_counter()
-    scored, model = score_residue(con, "lk_residue", left, right, cfg, present, model)
+    scored, model = score_residue(con, "lk_residue", left, right, cfg, present, model, timings)
     timings["probabilistic"] = time.perf_counter() - t1
     if exclude and scored.num_rows:
         con.register("lk_scored_in", scored)

@@ -9,6 +9,7 @@ matches); a trained model is returned as a dict and can be reused by the next (i
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import duckdb
@@ -93,6 +94,7 @@ def score_residue(
     cfg: LinkConfig,
     present: set[str],
     model: dict[str, Any] | None,
+    timings: dict[str, float] | None = None,
 ) -> tuple[pa.Table, dict[str, Any]]:
     """Score residue x right with Splink, training first when no model is given.
 
@@ -103,6 +105,7 @@ def score_residue(
     right_t = _arrow(con, f"SELECT {cols} FROM {right}")
     residue_t = _arrow(con, f"SELECT {cols} FROM {residue}")
     sp = duckdb.connect()
+    t0 = time.perf_counter()
     try:
         if model is None:
             n = cfg.training.sample
@@ -119,6 +122,7 @@ def score_residue(
             model = _train(sp, train_left, right_t, cfg, present)
             sp.close()
             sp = duckdb.connect()
+        t1 = time.perf_counter()
         # blocking comes from this run's configuration (a reused model keeps its m and u)
         model = dict(model)
         usable = [r for r in cfg.blocking if isinstance(r, str) or set(r) <= present]
@@ -132,6 +136,8 @@ def score_residue(
             f"""SELECT uid_l, uid_r, match_probability, match_weight,
                        'probabilistic' AS method FROM {pred.physical_name}"""
         ).to_arrow_table()
+        if timings is not None:
+            timings.update(train=t1 - t0, predict=time.perf_counter() - t1)
     finally:
         sp.close()
     return out, model

@@ -140,6 +140,18 @@ def write_decided(
     )
 
 
+class _Lap:
+    """Records the time since the previous lap under a step name."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into, self.t = into, time.perf_counter()
+
+    def __call__(self, step: str) -> None:
+        now = time.perf_counter()
+        self.into[step] = self.into.get(step, 0.0) + now - self.t
+        self.t = now
+
+
 def link_persons(
     con: duckdb.DuckDBPyConnection,
     profiles: dict[str, Profile],
@@ -149,16 +161,19 @@ def link_persons(
     retrain: bool,
     report: LinkRunReport,
 ) -> None:
+    lap = _Lap(report.timings)
     reg = profiles[POPULATION]
     canonical_view(con, "lk_reg", person_select(reg))
     if POPULATION in selected:
         refresh_masters(con, POPULATION, "person", "lk_reg", run_id)
+    lap("person_register")
     people = [profiles[s] for s in selected if s != POPULATION and s in profiles]
     people = [p for p in people if p.name]
     if not people:
         return
     canonical_view(con, "lk_in", " UNION ALL ".join(person_select(p) for p in people))
     prepare_todo(con, "person", [p.source_id for p in people])
+    lap("person_inputs")
     model = None if retrain else load_model(con, "person")
     res = link_canonical(con, "lk_todo", "lk_reg", cfg, model=model, exclude="lk_excl")
     report.residue = res.residue
@@ -166,9 +181,11 @@ def link_persons(
     if res.model is not None and res.model is not model and model is None:
         save_model(con, "person", res.model, run_id)
         report.trained = True
+    lap("person_link")
     con.register("lk_pairs", res.pairs)
     write_decided(con, "person", cfg, run_id)
     con.unregister("lk_pairs")
+    lap("person_write")
 
 
 def source_counts(con: duckdb.DuckDBPyConnection, selected: list[str]) -> list[SourceLinkCounts]:
