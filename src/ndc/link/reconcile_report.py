@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,7 +177,10 @@ def _num(value: int | float | None) -> str:
 
 
 def _pct(part: int, whole: int) -> str:
-    return "—" if not whole else f"{100 * part / whole:.1f}".replace(".", ",") + " %"
+    """Floored to one decimal (decimal comma): 4,660 of 4,661 never shows as 100,0 %."""
+    if not whole:
+        return "—"
+    return f"{math.floor(1000 * part / whole + 1e-9) / 10:.1f}".replace(".", ",") + " %"
 
 
 def render_html(card: dict[str, Any], out: Path) -> str:
