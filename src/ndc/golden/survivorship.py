@@ -6,8 +6,8 @@
 2. ``g_vals``: observations grouped by value: how many records offer it, whether the field's
    master source is among them, when it was first and last seen, and the best record to cite
    (a master record first, then the most recent).
-3. ``g_new``: per attribute, the value that wins the field's rules in dictionary order, compared
-   as a tuple of keys (``arg_max``), with a value hash as the last, deterministic tie-break.
+3. ``g_new``: per attribute, the value that wins the field's rules in dictionary order, then
+   the most recent, compared as one packed integer key (``arg_max``).
 """
 
 from __future__ import annotations
@@ -22,17 +22,46 @@ from ndc.golden.contributions import GOLDEN_ENTITIES, Contribution
 from ndc.pipeline.store import std_table
 from ndc.standardize.distinct import quote_identifier as q
 
-# "Bigger wins" key of each rule, over a g_vals row.
-RULE_KEYS = {
-    "master": "has_master::BIGINT",
-    "most_recent": "epoch_us(last_as_of)",
-    "most_frequent": "freq",
+# "Bigger wins" key of each rule over a g_vals row, and its width in bits. Times count in
+# seconds since 2000 (fit 31 bits until 2068); dates as YYYYMMDD; counts and lengths are capped.
+_SECS = "least(greatest(epoch({t}) - 946684800, 0), 2147483647)::BIGINT"
+RULES: dict[str, tuple[int, str]] = {
+    "master": (1, "has_master::BIGINT"),
+    "most_recent": (31, _SECS.format(t="last_as_of")),
+    "most_frequent": (20, "least(freq, 1048575)"),
     # Longer is more complete: 'YYYY-MM-DD' over 'YYYY-MM' over 'YYYY', and likewise for text.
-    "most_complete": "length(value)",
+    "most_complete": (20, "least(length(value), 1048575)"),
     # A date: the earliest date; anything else: the value recorded first.
-    "earliest": "CASE WHEN is_date THEN -CAST(rpad(replace(value, '-', ''), 8, '0') AS BIGINT) "
-    "ELSE -epoch_us(first_as_of) END",
+    "earliest": (31, "2147483647 - {earliest}"),
 }
+_EARLIEST_DATE = "CAST(rpad(replace(value, '-', ''), 8, '0') AS BIGINT)"
+KEY_BITS = 126  # a non-negative HUGEINT
+
+
+def _field_key(rules: list[str], is_date: bool) -> str:
+    """One field's rules packed, most significant first, into one integer (cheaper for
+    ``arg_max`` than a struct); the bits left hold the value's hash, so that values tied on
+    every rule still resolve the same way on every run."""
+    terms, used = [], 0
+    for rule in rules:
+        width, sql = RULES[rule]
+        used += width
+        sql = sql.format(earliest=_EARLIEST_DATE if is_date else _SECS.format(t="first_as_of"))
+        terms.append(f"({sql})::HUGEINT * CAST('{2 ** (KEY_BITS - used)}' AS HUGEINT)")
+    spare = min(64, KEY_BITS - used)
+    terms.append(f"(hash(value) % CAST('{2**spare}' AS HUGEINT))::HUGEINT")
+    return " + ".join(terms)
+
+
+def _key_sql(rows: list[tuple[str, str, str, bool, list[str]]]) -> str:
+    """``CASE entity ... CASE attribute ...``: the packed key of each field's own rules."""
+    by_entity: dict[str, list[str]] = defaultdict(list)
+    for entity, attribute, _master, is_date, rules in rows:
+        by_entity[entity].append(f"WHEN '{attribute}' THEN {_field_key(rules, is_date)}")
+    inner = " ".join(
+        f"WHEN '{e}' THEN CASE attribute {' '.join(whens)} END" for e, whens in by_entity.items()
+    )
+    return f"CASE entity {inner} END"
 
 
 def _value_sql(col: str, dtype: str, columns: set[str]) -> str:
@@ -92,11 +121,14 @@ def _obs_sql(con: duckdb.DuckDBPyConnection, contribs: list[Contribution]) -> st
 
 def _rules_rows() -> list[tuple[str, str, str, bool, list[str]]]:
     dictionary = load_dictionary()
-    return [
-        (e, f.name, f.master_source, f.type is FieldType.DATE, [str(r) for r in f.survivorship])
-        for e in GOLDEN_ENTITIES
-        for f in dictionary.entity(e).fields
-    ]
+    rows = []
+    for e in GOLDEN_ENTITIES:
+        for f in dictionary.entity(e).fields:
+            rules = [str(r) for r in f.survivorship]
+            if "most_recent" not in rules:  # the implicit tie-break
+                rules.append("most_recent")
+            rows.append((e, f.name, f.master_source, f.type is FieldType.DATE, rules))
+    return rows
 
 
 def survive(
@@ -104,7 +136,6 @@ def survive(
 ) -> int:
     """Fill temp table ``g_new`` (the chosen attributes); return the number of observations."""
     rules = _rules_rows()
-    depth = max(len(r[4]) for r in rules)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE g_rules (entity VARCHAR, attribute VARCHAR, "
         "master_source VARCHAR, is_date BOOLEAN, rules VARCHAR[])"
@@ -121,30 +152,24 @@ def survive(
         f"CREATE OR REPLACE TEMP TABLE g_obs AS {_obs_sql(con, contribs)}",
         {"build_time": build_time},
     )
+    # The record to cite for a value: a master record first, then the most recent, then the
+    # greatest source and record key (a struct's max is deterministic, unlike arg_max on ties).
     con.execute(
         """CREATE OR REPLACE TEMP TABLE g_vals AS
-        SELECT o.entity, o.entity_id, o.attribute, o.value, any_value(g.rules) AS rules,
-               any_value(g.is_date) AS is_date, count(*) AS freq,
+        SELECT o.entity, o.entity_id, o.attribute, o.value, count(*) AS freq,
                bool_or(o.source_id = g.master_source) AS has_master,
                max(o.as_of) AS last_as_of, min(o.as_of) AS first_as_of,
-               arg_max({'source_id': o.source_id, 'record_key': o.record_key, 'as_of': o.as_of},
-                       {'m': o.source_id = g.master_source, 't': o.as_of,
-                        's': o.source_id, 'k': o.record_key}) AS prov
+               max({'m': o.source_id = g.master_source, 't': o.as_of, 's': o.source_id,
+                    'k': o.record_key}) AS prov
         FROM g_obs o JOIN g_rules g USING (entity, attribute)
         GROUP BY o.entity, o.entity_id, o.attribute, o.value"""
     )
-    keys = []
-    for i in range(1, depth + 1):
-        cases = " ".join(f"WHEN '{rule}' THEN {sql}" for rule, sql in RULE_KEYS.items())
-        keys.append(f"'k{i}': coalesce(CASE rules[{i}] {cases} END, 0)")
-    keys.append("'h': hash(value)")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE g_new AS
-        SELECT entity, entity_id, attribute, w.value AS value, w.prov.source_id AS source_id,
-               w.prov.record_key AS record_key, w.prov.as_of AS as_of, w.verified AS verified
+        SELECT entity, entity_id, attribute, w.v AS value, w.p.s AS source_id,
+               w.p.k AS record_key, w.p.t AS as_of, w.m AS verified
         FROM (SELECT entity, entity_id, attribute,
-                     arg_max({{'value': value, 'prov': prov, 'verified': has_master}},
-                             {{{", ".join(keys)}}}) AS w
+                     arg_max({{'v': value, 'p': prov, 'm': has_master}}, {_key_sql(rules)}) AS w
               FROM g_vals GROUP BY entity, entity_id, attribute)"""
     )
     (n,) = con.execute("SELECT count(*) FROM g_obs").fetchone() or (0,)
