@@ -309,8 +309,8 @@ def test_agency_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> Non
     import pyarrow as pa
 
     from ndc.link.reconcile import LinkCounts
+    from ndc.link.reconcile_pairs import COLUMNS, KINDS
     from ndc.link.reconcile_report import write_workbook
-    from ndc.link.reconcile_sql import COLUMNS, KINDS
 
     r = SourceReconciliation(
         "demo", "Nguồn thử", "Test source", "Cơ quan", "Agency", 1, 0,
@@ -332,3 +332,43 @@ def test_agency_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> Non
     book = openpyxl.load_workbook(r.files["xlsx"])
     cell = book[SHEETS["field_discrepancies"]].cell(row=2, column=6)
     assert cell.value == evil and cell.data_type == "s"
+
+
+def test_a_registered_death_and_ethnicity_must_agree_with_the_register(
+    nation: tuple[Path, dict[str, SourceReconciliation]], tmp_path: Path
+) -> None:
+    """The civil-status register masters deaths: a death event whose date is not the population
+    register's date of death is listed; so is an ethnicity that differs (H'Mông: quoted)."""
+    data_dir, _ = nation
+    con = connect(data_dir)
+    try:
+        death = con.execute(
+            "SELECT _record_key, event_date FROM std_civil_status WHERE event_type = 'death' "
+            "AND _status = 'accepted' ORDER BY _record_key LIMIT 1"
+        ).fetchall()[0]
+        servant = con.execute(
+            "SELECT _record_key, person__ethnicity FROM std_civil_servants s JOIN links l ON "
+            "l.source_id = 'civil_servants' AND l.record_key = s._record_key AND l.status = "
+            "'linked' WHERE person__ethnicity <> '08' ORDER BY 1 LIMIT 1"
+        ).fetchall()[0]
+        con.execute("BEGIN")
+        con.execute(
+            "UPDATE std_civil_status SET event_date = event_date + 3 WHERE _record_key = ?",
+            [death[0]],
+        )
+        con.execute(
+            "UPDATE std_civil_servants SET person__ethnicity = '08' WHERE _record_key = ?",
+            [servant[0]],
+        )
+        results = reconcile(data_dir, ["civil_status", "civil_servants"], tmp_path, con=con)
+        con.execute("ROLLBACK")
+    finally:
+        con.close()
+    assert {r.source_id for r in results} == {"civil_status", "civil_servants"}
+    rows = _rows(tmp_path / "civil_status" / "field_discrepancies.csv")
+    (row,) = [r for r in rows if r["field"] == "date_of_death"]
+    assert row["record_key"] == death[0] and row["kind"] == "different"
+    assert row["master_value"] == str(death[1]) and row["source_value"] != row["master_value"]
+    rows = _rows(tmp_path / "civil_servants" / "field_discrepancies.csv")
+    (row,) = [r for r in rows if r["field"] == "ethnicity"]
+    assert row["record_key"] == servant[0] and row["source_value"] == "08 H'Mông"

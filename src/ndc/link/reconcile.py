@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from ndc.link import reconcile_pairs as pairs
 from ndc.link import reconcile_sql as sql
 from ndc.link.reconcile_fields import ENTERPRISE, PERSON, profile
 from ndc.pipeline.store import connect, drop_temp, std_table, table_exists
@@ -125,13 +126,13 @@ def _counts(rows: list[tuple[str, str, str, int]]) -> list[LinkCounts]:
 def reconcile_source(
     con: duckdb.DuckDBPyConnection, cfg: SourceConfig, registers: set[str]
 ) -> SourceReconciliation:
-    """Compute one source's findings into the ``_rc_*`` temp tables (see ``reconcile_sql``)."""
+    """One source's counts, and its findings into the ``_rc_*`` temp tables."""
     started = time.perf_counter()
     p = profile(cfg)
-    records, quarantined = sql.in_force_counts(con, cfg.id)
-    counts = _counts(sql.link_counts(con, p))
+    records, quarantined = pairs.in_force_counts(con, cfg.id)
+    counts = _counts(pairs.link_counts(con, p))
     for entity in (PERSON, ENTERPRISE):
-        if entity not in registers or not sql.create_pairs(con, p, entity):
+        if entity not in registers or not pairs.create_pairs(con, p, entity):
             continue
         sql.field_discrepancies(con, p, entity)
         sql.wrong_identifiers(con, p, entity)
@@ -145,7 +146,7 @@ def reconcile_source(
     drop_temp(con, "_rc_pairs")
     findings: dict[str, int] = {}
     breakdown: dict[str, list[tuple[str, str, int]]] = {}
-    for kind in sql.KINDS:
+    for kind in pairs.KINDS:
         first, second = BREAKDOWN[kind]
         rows = con.execute(
             f"SELECT coalesce({first}, ''), coalesce({second}, ''), count(*) "
@@ -198,8 +199,8 @@ def reconcile(
         configs = [
             c for c in _select(load_configs(data_dir), sources) if table_exists(db, std_table(c.id))
         ]
-        sql.create_tables(db)
-        registers = sql.create_masters(db)
+        pairs.create_tables(db)
+        registers = pairs.create_masters(db)
         results: list[tuple[SourceReconciliation, Future[float]]] = []
         for i, cfg in enumerate(configs):
             if progress:
@@ -208,7 +209,7 @@ def reconcile(
             started = time.perf_counter()
             tables = export_source(db, result, out / cfg.id)
             result.timings = {"compute": result.seconds, "csv": time.perf_counter() - started}
-            for kind in sql.KINDS:
+            for kind in pairs.KINDS:
                 db.execute(f"DELETE FROM _rc_{kind}")
             results.append((result, pool.submit(_timed, write_workbook, result, tables)))
         for result, done in results:
@@ -222,7 +223,7 @@ def reconcile(
             "_rc_m_person",
             "_rc_m_enterprise",
             "_rc_communes",
-            *(f"_rc_{k}" for k in sql.KINDS),
+            *(f"_rc_{k}" for k in pairs.KINDS),
         ):
             drop_temp(db, name)
         if own:

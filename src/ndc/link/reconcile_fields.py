@@ -38,6 +38,7 @@ ROLE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
             "subject_date_of_birth",
         ),
         "sex": ("sex", "person.sex", "subject_sex"),
+        "ethnicity": ("ethnicity", "person.ethnicity"),
         "phone": ("phone", "person.phone"),
         "commune": ("permanent_residence", "person.permanent_residence"),
     },
@@ -48,6 +49,12 @@ ROLE_KEYS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 REFERENCE = {PERSON: "person.person_id", ENTERPRISE: "enterprise.mst"}
+
+# Records that register a death (the civil-status register masters deaths): entity ->
+# (type field, type code, date field). Their date must be the register's date of death.
+DEATHS: dict[str, tuple[str, str, str]] = {
+    "civil_status_event": ("event_type", "death", "event_date"),
+}
 
 # Enterprise statuses that mean the enterprise no longer exists (code list enterprise_status).
 DISSOLVED = frozenset({"dissolved", "bankrupt", "certificate_revoked", "merged"})
@@ -125,6 +132,7 @@ class Profile:
     employer: tuple[str, ...] = ()  # columns referencing another enterprise (an employer)
     activity: Activity | None = None
     activity_columns: dict[str, str] = field(default_factory=dict)  # status/until -> column
+    death: tuple[str, str, str] | None = None  # (type column, death code, date column)
 
 
 def profile(cfg: SourceConfig) -> Profile:
@@ -169,9 +177,13 @@ def profile(cfg: SourceConfig) -> Profile:
         for name in (activity.status, *activity.until):
             if name and name in by_key:
                 act_cols[name] = column_name(name)
+    death = DEATHS.get(cfg.entity)
+    if death and not (death[0] in by_key and death[2] in by_key):
+        death = None
     return Profile(
-        cfg.id, cfg.entity, _default_link(cfg), columns, confidence, employer, activity, act_cols
-    )
+        cfg.id, cfg.entity, _default_link(cfg), columns, confidence, employer, activity, act_cols,
+        death,
+    )  # fmt: skip
 
 
 def _fits(f: MappedField, role: str, link_entity: str) -> bool:

@@ -22,8 +22,8 @@ import xlsxwriter
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ndc.link.reconcile_labels import COLUMNS, KIND_TITLES, SHEETS, TRANSLATED, VALUES, both
-from ndc.link.reconcile_sql import COLUMNS as FINDING_COLUMNS
-from ndc.link.reconcile_sql import KINDS
+from ndc.link.reconcile_pairs import COLUMNS as FINDING_COLUMNS
+from ndc.link.reconcile_pairs import KINDS
 
 if TYPE_CHECKING:
     from ndc.link.reconcile import SourceReconciliation
