@@ -32,7 +32,7 @@ NDC_CONFIG = {
         "date_of_birth": "date_of_birth",
         "commune": "postcode",
         "identifier": "soc_sec_id",
-        "address": ["street_number", "address_1", "address_2", "suburb"],
+        "extra": {"street_number": "exact", "address_1": "fuzzy", "suburb": "fuzzy"},
     },
     "date_formats": ["%Y%m%d"],
     # 5,000 x 5,000 is small: block more widely than the national defaults

@@ -27,6 +27,14 @@ def name_comparison(tf: bool) -> dict[str, Any]:
         {"tf_adjustment_column": "name_fold", "tf_adjustment_weight": 1.0} if tf else {}
     )
     jw = 'jaro_winkler_similarity("name_fold_l", "name_fold_r")'
+
+    def lev(n: int) -> str:
+        # the length test first: most pairs are told apart without computing the distance
+        return (
+            f'abs(length("name_fold_l") - length("name_fold_r")) <= {n} '
+            f'AND levenshtein("name_fold_l", "name_fold_r") <= {n}'
+        )
+
     return {
         "output_column_name": "name",
         "comparison_description": "full name",
@@ -40,7 +48,9 @@ def name_comparison(tf: bool) -> dict[str, Any]:
                 '"family_fold_l" = "family_fold_r" AND "given_fold_l" = "given_fold_r"',
                 "family and given name agree",
             ),
+            _level(lev(1), "one edit (typo)"),
             _level(f"{jw} >= 0.94", "Jaro-Winkler >= 0.94"),
+            _level(lev(2), "two edits"),
             _level(f"{jw} >= 0.85", "Jaro-Winkler >= 0.85"),
             _level('"given_fold_l" = "given_fold_r"', "given name agrees"),
             _level('"family_fold_l" = "family_fold_r"', "family name agrees"),

@@ -152,11 +152,14 @@ def link_canonical(
     *,
     model: dict[str, Any] | None = None,
     exclude: str | None = None,
+    pool: str | None = None,
 ) -> EngineResult:
     """Link canonical table ``left`` to ``right``: deterministic first, Splink on the rest.
 
     ``model`` reuses a trained Splink model (incremental runs); without one a model is trained.
     ``exclude`` names a table (uid_l, uid_r) of pairs a reviewer said are not a match.
+    ``pool`` is where the training sample of settled records comes from (default ``left``; an
+    incremental run passes every active record, as its own batch may be small).
     """
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -183,7 +186,9 @@ def link_canonical(
     if residue == 0:
         return EngineResult(det, model, 0, timings)
     t1 = time.perf_counter()
-    scored, model = score_residue(con, "lk_residue", left, right, cfg, present, model, timings)
+    scored, model = score_residue(
+        con, "lk_residue", pool or left, right, cfg, present, model, timings
+    )
     timings["probabilistic"] = time.perf_counter() - t1
     if exclude and scored.num_rows:
         con.register("lk_scored_in", scored)

@@ -15,6 +15,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from splink.internals.exceptions import SplinkException
+
 from ndc.link.comparisons import blocking_rules, settings_dict
 from ndc.link.config import LinkConfig
 from ndc.link.engine_util import extra_columns
@@ -80,7 +82,7 @@ def _train(
                 estimate_without_term_frequencies=True,
                 max_pairs=tr.em_max_pairs,
             )
-        except ValueError as err:  # EM on very few pairs can drive an m to 0: keep the priors
+        except (ValueError, SplinkException) as err:  # too few pairs: keep the priors
             log.warning("EM blocked on %s did not converge (%s); keeping prior m values", rule, err)
     model: dict[str, Any] = linker.misc.save_model_to_json()
     return model

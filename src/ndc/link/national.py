@@ -175,7 +175,9 @@ def link_persons(
     prepare_todo(con, "person", [p.source_id for p in people])
     lap("person_inputs")
     model = None if retrain else load_model(con, "person")
-    res = link_canonical(con, "lk_todo", "lk_reg", cfg, model=model, exclude="lk_excl")
+    res = link_canonical(
+        con, "lk_todo", "lk_reg", cfg, model=model, exclude="lk_excl", pool="lk_in"
+    )
     report.residue = res.residue
     report.timings.update({f"person_{k}": v for k, v in res.timings.items()})
     if res.model is not None and res.model is not model and model is None:
