@@ -14,7 +14,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-
 from splink.internals.exceptions import SplinkException
 
 from ndc.link.comparisons import blocking_rules, settings_dict
