@@ -7,6 +7,7 @@ only what changed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -26,6 +27,7 @@ from ndc.pipeline.store import (
     connect,
     current_table,
     drop_temp,
+    drop_temps,
     raw_table,
     std_table,
     table_columns,
@@ -270,6 +272,9 @@ def run_source(
         report.status, report.message = "failed", str(exc)
         report.seconds = time.perf_counter() - started
         _save_run(con, report, now)
+    finally:
+        with contextlib.suppress(duckdb.Error):  # never hide the error that ended the run
+            drop_temps(con)
     return report
 
 

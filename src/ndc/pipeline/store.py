@@ -131,3 +131,14 @@ def drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
         [name, name],
     ).fetchall():
         con.execute(f"DROP {kind} {name}")
+
+
+def drop_temps(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop every temporary view and table: a source's batch, lookups and verdicts are not
+    kept in memory while the next source runs."""
+    for (name,) in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal"
+    ).fetchall():
+        con.execute(f"DROP VIEW {quote_identifier(name)}")
+    for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall():
+        con.execute(f"DROP TABLE {quote_identifier(name)}")
