@@ -201,3 +201,21 @@ def test_cli_reports_config_errors_without_a_traceback(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "columns" in result.output and "Traceback" not in result.output
+
+
+def test_address_and_extra_columns_are_compared(
+    files: tuple[Path, Path, dict[str, tuple[str, str]]], tmp_path: Path
+) -> None:
+    left, right, truth = files
+    cols = {**CONFIG["columns"], "address": "ma_xa", "extra": {"gioi_tinh": "exact"}}  # type: ignore[dict-item]
+    rcols = {
+        **CONFIG["right_columns"],
+        "address": "permanent_commune_code",  # type: ignore[dict-item]
+        "extra": {"sex": "exact"},
+    }
+    cfg = parse_config({**CONFIG, "columns": cols, "right_columns": rcols})
+    report = link_files(left, right, cfg, tmp_path / "pairs.csv")
+    assert report.linked == len(truth)
+    bad = parse_config({**CONFIG, "columns": {**cols, "extra": {"nghe": "fuzzy"}}})
+    with pytest.raises(LinkConfigError, match="extra='nghe'"):
+        link_files(left, right, bad, tmp_path / "pairs.csv")

@@ -66,8 +66,12 @@ def sources(
     table = Table(title=f"Links (liên kết) — run {report.run_id}")
     cols = ("source", "entity", "records", "linked", "deterministic", "probabilistic",
             "reviewer", "review", "unmatched", "this run")  # fmt: skip
+    width = max((len(s.source_id) for s in report.sources), default=6)
     for c in cols:
-        table.add_column(c, justify="left" if c in ("source", "entity") else "right")
+        if c in ("source", "entity"):
+            table.add_column(c, no_wrap=True, min_width=width if c == "source" else 10)
+        else:
+            table.add_column(c, justify="right")
     for s in report.sources:
         table.add_row(s.source_id, s.entity, *(f"{v:,}" for v in (
             s.records, s.linked, s.deterministic, s.probabilistic, s.reviewer, s.review,

@@ -122,8 +122,9 @@ def _canonical(
 
 def _extras(cols: Columns) -> str:
     out = []
-    for i, (col, kind) in enumerate(sorted(cols.extra.items())):
-        name = f"{'xe' if kind == 'exact' else 'xf'}_{i}_{''.join(c for c in col if c.isalnum())}"
+    # matched by position: right_columns.extra lists the counterparts in the same order
+    for i, (col, kind) in enumerate(cols.extra.items()):
+        name = f"{'xe' if kind == 'exact' else 'xf'}_{i}"
         expr = f"nullif(trim({_q(col)}), '')"
         out.append(f", {expr if kind == 'exact' else fold_sql(expr)} AS {name}")
     return "".join(out)
