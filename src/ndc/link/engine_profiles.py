@@ -141,7 +141,7 @@ def person_select(p: Profile) -> str:
                '{p.source_id}' AS source_id,
                _record_key AS record_key,
                md5(concat_ws('|', {fingerprint})) AS fingerprint
-        FROM {p.table} WHERE {where} AND {n}__key IS NOT NULL
+        FROM {p.table} WHERE {where}
     """
 
 
