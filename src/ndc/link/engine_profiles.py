@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import duckdb
 
-from ndc.link.engine_util import fold_sql
 from ndc.pipeline.store import std_table, table_columns, table_exists
 
 POPULATION = "population"
@@ -125,7 +124,8 @@ def person_select(p: Profile) -> str:
     fingerprint = ", ".join(f"coalesce(CAST({x} AS VARCHAR), '')" for x in parts)
     return f"""
         SELECT {uid} AS uid,
-               nfc_normalize(trim({n}__raw)) AS name_exact,
+               CASE WHEN {n}__raw = {n} THEN {n} ELSE nfc_normalize(trim({n}__raw)) END
+                   AS name_exact,
                {n} AS name_tone,
                nullif({n}__key, '') AS name_fold,
                split_part({n}__key, ' ', 1) AS family_fold,
@@ -135,7 +135,7 @@ def person_select(p: Profile) -> str:
                {_opt(p.sex)} AS sex,
                {_opt(p.commune)} AS commune,
                {_opt(commune_alt)} AS commune_alt,
-               {fold_sql(p.street)} AS address_fold,
+               lower({_opt(p.street)}) AS address_fold,
                {_opt(ident)} AS ident,
                {_opt(alt)} AS ident_alt,
                '{p.source_id}' AS source_id,
