@@ -235,7 +235,7 @@ def test_workbook_has_a_summary_and_one_sheet_per_finding_kind(
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[0][0] == "Mã hồ sơ / Record key"
         assert len(rows) - 1 == r.findings["field_discrepancies"]
-        assert any(row[3] == "Ngày sinh / Date of birth" for row in rows[1:])
+        assert any(row[2] == "Ngày sinh / Date of birth" for row in rows[1:])
         summary = [row for row in book[SHEETS["summary"]].iter_rows(values_only=True) if row]
         assert any(row[-1] == r.records for row in summary)
     finally:
@@ -310,7 +310,7 @@ def test_agency_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> Non
 
     from ndc.link.reconcile import LinkCounts
     from ndc.link.reconcile_pairs import COLUMNS, KINDS
-    from ndc.link.reconcile_report import write_workbook
+    from ndc.link.reconcile_report import XLSX_DROP, write_workbook
 
     r = SourceReconciliation(
         "demo", "Nguồn thử", "Test source", "Cơ quan", "Agency", 1, 0,
@@ -323,14 +323,14 @@ def test_agency_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> Non
             {
                 c: pa.array([evil if c == "source_value" else None], pa.string())
                 for c in COLUMNS[kind]
-                if c != "source_id"
+                if c not in XLSX_DROP[kind]
             }
         )
         for kind in KINDS
     }
     write_workbook(r, tables)
     book = openpyxl.load_workbook(r.files["xlsx"])
-    cell = book[SHEETS["field_discrepancies"]].cell(row=2, column=6)
+    cell = book[SHEETS["field_discrepancies"]].cell(row=2, column=5)
     assert cell.value == evil and cell.data_type == "s"
 
 

@@ -22,7 +22,7 @@ import duckdb
 from ndc.link import reconcile_pairs as pairs
 from ndc.link import reconcile_sql as sql
 from ndc.link.reconcile_fields import ENTERPRISE, PERSON, profile
-from ndc.pipeline.store import connect, drop_temp, std_table, table_exists
+from ndc.pipeline.store import connect, drop_temp, table_exists
 from ndc.sources.schemas import SourceConfig
 from ndc.sources.service import load_configs
 
@@ -87,6 +87,15 @@ class SourceReconciliation:
 
 
 Progress = Callable[[str, int], None]  # (source about to be reconciled, sources done)
+
+
+def _sizes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Source id -> estimated rows of its std table (sources without one are left out)."""
+    rows = con.execute(
+        "SELECT table_name, estimated_size FROM duckdb_tables() WHERE NOT temporary "
+        "AND table_name LIKE 'std\\_%' ESCAPE '\\'"
+    ).fetchall()
+    return {str(name)[4:]: int(n or 0) for name, n in rows}
 
 
 def _timed(fn: Callable[..., object], *args: object) -> float:
@@ -189,16 +198,18 @@ def reconcile(
     out = out or data_dir / "reports" / "reconciliation"
     own = con is None
     db = connect(data_dir) if con is None else con
-    # Workbooks are written (pure Python) in a thread while DuckDB computes the next source.
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ndc-xlsx")
+    pool: ThreadPoolExecutor | None = None
     try:
         if not table_exists(db, "links"):
             raise ReconcileError(
                 "no 'links' table in the pipeline database: run linking before reconciliation"
             )
-        configs = [
-            c for c in _select(load_configs(data_dir), sources) if table_exists(db, std_table(c.id))
-        ]
+        sizes = _sizes(db)
+        configs = [c for c in _select(load_configs(data_dir), sources) if c.id in sizes]
+        # Workbooks (pure Python, the slowest part) are written in a thread while DuckDB
+        # computes the next source: smallest source first, so the thread starts early.
+        configs.sort(key=lambda c: (sizes[c.id], c.id))
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ndc-xlsx")
         pairs.create_tables(db)
         registers = pairs.create_masters(db)
         results: list[tuple[SourceReconciliation, Future[float]]] = []
@@ -215,10 +226,12 @@ def reconcile(
         for result, done in results:
             result.timings["xlsx"] = done.result()
             result.seconds = sum(result.timings.values())
-        write_summary([r for r, _ in results], out)
-        return [r for r, _ in results]
+        done_results = sorted((r for r, _ in results), key=lambda r: r.source_id)
+        write_summary(done_results, out)
+        return done_results
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         for name in (
             "_rc_m_person",
             "_rc_m_enterprise",
