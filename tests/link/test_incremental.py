@@ -79,3 +79,27 @@ def test_records_gone_from_a_source_lose_their_links(
     ).fetchall()[0][0]
     con.close()
     assert left == 0
+
+
+def test_register_changes_are_picked_up_and_an_unchanged_register_is_not_rebuilt(
+    linked_copy: Path, fast_config: LinkConfig
+) -> None:
+    con = connect(linked_copy)
+    state = con.execute("SELECT value FROM link_state WHERE key = 'link_register'").fetchall()
+    gone = con.execute("SELECT _record_key FROM std_population ORDER BY 1 LIMIT 1").fetchall()[0][0]
+    con.close()
+    link_sources(linked_copy, config=fast_config, run_id="run-2")
+    con = connect(linked_copy)
+    assert (
+        con.execute("SELECT value FROM link_state WHERE key = 'link_register'").fetchall() == state
+    )
+    con.execute("UPDATE std_population SET _deleted = TRUE WHERE _record_key = ?", [gone])
+    con.close()
+    link_sources(linked_copy, config=fast_config, run_id="run-3")
+    con = connect(linked_copy)
+    masters = con.execute(
+        "SELECT count(*) FROM links WHERE source_id = 'population' AND record_key = ?", [gone]
+    ).fetchall()[0][0]
+    in_register = con.execute("SELECT count(*) FROM link_register WHERE uid = ?", [gone]).fetchall()
+    con.close()
+    assert masters == 0 and in_register == [(0,)]

@@ -70,12 +70,14 @@ PAIRS_SCHEMA = pa.schema(
 )
 
 
-def canonical_view(con: duckdb.DuckDBPyConnection, name: str, select_sql: str) -> None:
-    """Create temp table ``name`` from a SELECT giving the ``BASE`` columns, adding the derived
+def canonical_view(
+    con: duckdb.DuckDBPyConnection, name: str, select_sql: str, temp: bool = True
+) -> None:
+    """Create (temp) table ``name`` from a SELECT giving the ``BASE`` columns, adding the derived
     ones: sorted name parts, birth year, the date with day and month swapped, identifier ends."""
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {name} AS
+        CREATE OR REPLACE {"TEMP " if temp else ""}TABLE {name} AS
         SELECT b.*,
                array_to_string(list_sort(string_split(b.name_fold, ' ')), ' ') AS name_sorted,
                year(b.dob) AS dob_year,

@@ -101,9 +101,11 @@ def _opt(col: str | None, cast: str = "VARCHAR") -> str:
 ACTIVE = "_status = 'accepted' AND NOT coalesce(_deleted, FALSE)"
 
 
-def person_select(p: Profile) -> str:
+def person_select(p: Profile, keys: str | None = None, fingerprint_only: bool = False) -> str:
     """Canonical person columns (``engine.BASE``) plus source_id, record_key and a fingerprint
-    of everything linking reads, for the person rows of a source."""
+    of everything linking reads, for the person rows of a source. ``keys`` limits the rows to
+    the records of a table (source_id, record_key); ``fingerprint_only`` gives just the keys and
+    fingerprints (cheap: incremental runs canonicalise only the records that changed)."""
     assert p.name is not None
     n = p.name
     dob_prec = f"{p.dob}__precision" if p.dob else None
@@ -120,8 +122,18 @@ def person_select(p: Profile) -> str:
     else:
         alt, commune_alt = None, None
         uid = f"'{p.source_id}|' || _record_key"
+    if keys:
+        where += (
+            f" AND _record_key IN (SELECT record_key FROM {keys} WHERE source_id = '{p.source_id}')"
+        )
     parts = [n, _opt(p.dob), _opt(p.sex), _opt(p.commune), _opt(p.street), _opt(ident)]
     fingerprint = ", ".join(f"coalesce(CAST({x} AS VARCHAR), '')" for x in parts)
+    if fingerprint_only:
+        return f"""
+            SELECT '{p.source_id}' AS source_id, _record_key AS record_key,
+                   md5(concat_ws('|', {fingerprint})) AS fingerprint
+            FROM {p.table} WHERE {where}
+        """
     return f"""
         SELECT {uid} AS uid,
                CASE WHEN {n}__raw = {n} THEN {n} ELSE nfc_normalize(trim({n}__raw)) END

@@ -2,7 +2,8 @@
 
 ``links``, ``link_candidates`` and ``review_decisions`` are the contract other packages read.
 ``link_inputs`` keeps a fingerprint of what linking read from each record, so that a later run
-relinks only records that are new or changed; ``link_models`` keeps the trained Splink model.
+relinks only records that are new or changed; ``link_models`` keeps the trained Splink model;
+``link_register`` the register's canonical rows and ``link_state`` the hash they were built from.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ CREATE TABLE IF NOT EXISTS link_inputs (
     source_id VARCHAR NOT NULL, record_key VARCHAR NOT NULL, entity VARCHAR NOT NULL,
     fingerprint VARCHAR NOT NULL, PRIMARY KEY (source_id, record_key, entity)
 );
+CREATE TABLE IF NOT EXISTS link_state (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS link_models (
     entity VARCHAR PRIMARY KEY, model JSON NOT NULL, trained_at TIMESTAMP, run_id VARCHAR
 );
@@ -57,6 +59,16 @@ def save_model(
     con.execute(
         "INSERT INTO link_models VALUES (?, ?, now(), ?)", [entity, json.dumps(model), run_id]
     )
+
+
+def load_state(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    rows = con.execute("SELECT value FROM link_state WHERE key = ?", [key]).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def save_state(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("DELETE FROM link_state WHERE key = ?", [key])
+    con.execute("INSERT INTO link_state VALUES (?, ?)", [key, value])
 
 
 def latest_decisions_sql(entity: str) -> str:

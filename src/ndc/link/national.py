@@ -9,6 +9,7 @@ first and never overridden: a 'link' decision fixes the target, 'not_a_match' re
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +20,17 @@ from ndc.link.config import LinkConfig
 from ndc.link.engine import canonical_view, decide_sql, link_canonical
 from ndc.link.engine_enterprise import link_enterprises
 from ndc.link.engine_profiles import BUSINESS, POPULATION, Profile, person_select, profile
-from ndc.link.engine_store import ensure_tables, latest_decisions_sql, load_model, save_model
+from ndc.link.engine_store import (
+    ensure_tables,
+    latest_decisions_sql,
+    load_model,
+    load_state,
+    save_model,
+    save_state,
+)
 from ndc.link.engine_util import count
 from ndc.link.schemas import LinkRunReport, SourceLinkCounts
-from ndc.pipeline.store import connect
+from ndc.pipeline.store import connect, table_exists
 
 
 class LinkError(RuntimeError):
@@ -140,6 +148,25 @@ def write_decided(
     )
 
 
+REGISTER = "link_register"
+
+
+def refresh_register(con: duckdb.DuckDBPyConnection, reg: Profile) -> bool:
+    """Keep the register's canonical rows in ``link_register``, rebuilt only when the register's
+    linked columns changed (a hash over their fingerprints); True when rebuilt."""
+    full = person_select(reg)
+    version = hashlib.md5(full.encode()).hexdigest()[:12]  # the canonical form itself
+    state = con.execute(
+        f"SELECT '{version}:' || count(*) || ':' || coalesce(bit_xor(hash(fingerprint)), 0) "
+        f"FROM ({person_select(reg, fingerprint_only=True)})"
+    ).fetchall()[0][0]
+    if table_exists(con, REGISTER) and load_state(con, REGISTER) == state:
+        return False
+    canonical_view(con, REGISTER, full, temp=False)
+    save_state(con, REGISTER, state)
+    return True
+
+
 class _Lap:
     """Records the time since the previous lap under a step name."""
 
@@ -163,20 +190,33 @@ def link_persons(
 ) -> None:
     lap = _Lap(report.timings)
     reg = profiles[POPULATION]
-    canonical_view(con, "lk_reg", person_select(reg))
-    if POPULATION in selected:
-        refresh_masters(con, POPULATION, "person", "lk_reg", run_id)
+    if refresh_register(con, reg) or POPULATION in selected:
+        refresh_masters(con, POPULATION, "person", REGISTER, run_id)
     lap("person_register")
     people = [profiles[s] for s in selected if s != POPULATION and s in profiles]
     people = [p for p in people if p.name]
     if not people:
         return
-    canonical_view(con, "lk_in", " UNION ALL ".join(person_select(p) for p in people))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE lk_in AS "
+        + " UNION ALL ".join(person_select(p, fingerprint_only=True) for p in people)
+    )
     prepare_todo(con, "person", [p.source_id for p in people])
-    lap("person_inputs")
+    con.execute("CREATE OR REPLACE TEMP TABLE lk_todo_keys AS SELECT * FROM lk_todo")
+    sel = " UNION ALL ".join(person_select(p, "lk_todo_keys") for p in people)
+    canonical_view(con, "lk_todo", sel)
     model = None if retrain else load_model(con, "person")
+    if model is None:  # training also sees settled records: sample them from every input
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE lk_pool_keys AS SELECT source_id, record_key FROM lk_in "
+            f"USING SAMPLE reservoir({cfg.training.sample} ROWS) "
+            f"REPEATABLE ({cfg.training.seed}) UNION SELECT source_id, record_key FROM lk_todo_keys"
+        )
+        sel = " UNION ALL ".join(person_select(p, "lk_pool_keys") for p in people)
+        canonical_view(con, "lk_pool", sel)
+    lap("person_inputs")
     res = link_canonical(
-        con, "lk_todo", "lk_reg", cfg, model=model, exclude="lk_excl", pool="lk_in"
+        con, "lk_todo", REGISTER, cfg, model=model, exclude="lk_excl", pool="lk_pool"
     )
     report.residue = res.residue
     report.timings.update({f"person_{k}": v for k, v in res.timings.items()})
