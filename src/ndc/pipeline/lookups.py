@@ -177,17 +177,38 @@ def title_sql(v: str) -> str:
 
 
 def name_paths(v: str) -> list[FastPath]:
-    """Names already standard, and names written in capitals (standard once title-cased)."""
+    """Names already standard; names written in capitals (standard once title-cased); names
+    typed without accents (flagged, kept as typed once title-cased); names in decomposed
+    Unicode (standard once NFC-normalised)."""
     up, _ = _letter_classes()
-    cols = name_fast_columns(v)
     order = ("standard", "key", "family", "middle", "given")
-    t = title_sql(v)
-    tcols = name_fast_columns(t)
+
+    def columns(expr: str) -> list[str]:
+        cols = name_fast_columns(expr)
+        return [cols[k] for k in order]
+
+    t, n = title_sql(v), f"nfc_normalize({v})"
+    tn = title_sql(n)
     capitals = f"(regexp_full_match({v}, '[{up}]+( [{up}]+)+') AND {name_fast(t)})"
+    nfd_capitals = f"(regexp_full_match({n}, '[{up}]+( [{up}]+)+') AND {name_fast(tn)})"
+    ascii_ok = f"(regexp_full_match({v}, '[A-Za-z]+( [A-Za-z]+)+') AND {ascii_name_fast(t)})"
     return [
-        FastPath(name_fast(v), [cols[k] for k in order]),
-        FastPath(capitals, [tcols[k] for k in order], "['name.case']"),
+        FastPath(name_fast(v), columns(v)),
+        FastPath(capitals, columns(t), "['name.case']"),
+        FastPath(f"({ascii_ok} AND {v} = {t})", columns(v), "['name.no_accents']"),
+        FastPath(ascii_ok, columns(t), "['name.case', 'name.no_accents']"),
+        FastPath(f"({v} <> {n} AND {name_fast(n)})", columns(n), "['name.nfd']"),
+        FastPath(f"({v} <> {n} AND {nfd_capitals})", columns(tn), "['name.nfd', 'name.case']"),
     ]
+
+
+def ascii_name_fast(v: str) -> str:
+    """A title-cased name of plain ASCII letters (typed without accents), no compound family."""
+    two = fold_sql(f"split_part({v}, ' ', 1) || ' ' || split_part({v}, ' ', 2)")
+    return (
+        f"(regexp_full_match({v}, '[A-Z][a-z]+( [A-Z][a-z]+)+') "
+        f"AND {two} NOT IN {_compound_keys()})"
+    )
 
 
 def id_paths(v: str, expected: Expected | None) -> list[FastPath]:
