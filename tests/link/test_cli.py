@@ -37,8 +37,9 @@ def test_sources_relinks_nothing_when_nothing_changed(cli_dir: Path) -> None:
 
 def test_review_decide_and_list(cli_dir: Path) -> None:
     con = connect(cli_dir)
-    source, key = con.execute(
-        "SELECT source_id, record_key FROM links WHERE method = 'probabilistic' ORDER BY 1, 2"
+    source, key, target = con.execute(
+        "SELECT source_id, record_key, target_id FROM links WHERE method = 'probabilistic' "
+        "AND status = 'linked' AND entity = 'person' ORDER BY 1, 2"
     ).fetchall()[0]
     con.close()
     runner = CliRunner()
@@ -51,7 +52,7 @@ def test_review_decide_and_list(cli_dir: Path) -> None:
             source,
             key,
             "--target",
-            "001000000000",
+            target,
             "--decision",
             "link",
             "--reviewer",

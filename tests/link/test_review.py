@@ -54,8 +54,13 @@ def test_not_a_match_is_respected_by_the_next_run(
 
 
 def test_a_reviewer_link_survives_later_runs(linked_copy: Path, fast_config: LinkConfig) -> None:
-    source, key, _ = _a_probabilistic_link(linked_copy)
-    other = "001000000000"  # the reviewer knows better than the model, by definition
+    source, key, target = _a_probabilistic_link(linked_copy)
+    con = connect(linked_copy)  # the reviewer knows better than the model, by definition
+    other = con.execute(
+        "SELECT target_id FROM links WHERE source_id = 'population' AND target_id <> ? LIMIT 1",
+        [target],
+    ).fetchall()[0][0]
+    con.close()
     record_decision(linked_copy, source, key, "link", other, reviewer="lan", note="checked")
     assert _link(linked_copy, (source, key)) == (other, "linked", "reviewer")
     link_sources(linked_copy, config=fast_config, run_id="run-2")
@@ -86,3 +91,5 @@ def test_bad_decisions_are_refused(linked_copy: Path) -> None:
         record_decision(linked_copy, source, key, "maybe", target, reviewer="lan")
     with pytest.raises(ReviewError, match="no person link record"):
         record_decision(linked_copy, source, "nope", "link", target, reviewer="lan")
+    with pytest.raises(ReviewError, match="not in the population register"):
+        record_decision(linked_copy, source, key, "link", "001000000000", reviewer="lan")

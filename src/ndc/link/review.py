@@ -13,11 +13,13 @@ from pathlib import Path
 
 import duckdb
 
+from ndc.link.engine_profiles import BUSINESS, POPULATION
 from ndc.link.engine_store import ensure_tables
 from ndc.link.schemas import Candidate, Decision, ReviewItem
 from ndc.pipeline.store import connect
 
 DECISIONS = ("link", "not_a_match")
+REGISTERS = {"person": POPULATION, "enterprise": BUSINESS}
 
 
 class ReviewError(ValueError):
@@ -93,6 +95,17 @@ def record_decision(
         ).fetchall()
         if not found:
             raise ReviewError(f"no {entity} link record for {source_id}/{record_key}")
+        register = REGISTERS.get(entity)
+        if (
+            decision == "link"
+            and register
+            and not con.execute(
+                f"SELECT 1 FROM links WHERE source_id = '{register}' AND entity = ? "
+                "AND method = 'master' AND target_id = ?",
+                [entity, target_id],
+            ).fetchall()
+        ):
+            raise ReviewError(f"{target_id} is not in the {register} register")
         now = datetime.now(UTC).replace(tzinfo=None)
         con.execute("BEGIN")
         con.execute(
