@@ -206,14 +206,18 @@ def link_persons(
     sel = " UNION ALL ".join(person_select(p, "lk_todo_keys") for p in people)
     canonical_view(con, "lk_todo", sel)
     model = None if retrain else load_model(con, "person")
-    if model is None:  # training also sees settled records: sample them from every input
+    if model is None:  # training also sees settled records: a sample of those not in this run
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE lk_pool_keys AS SELECT source_id, record_key FROM lk_in "
-            f"USING SAMPLE reservoir({cfg.training.sample} ROWS) "
-            f"REPEATABLE ({cfg.training.seed}) UNION SELECT source_id, record_key FROM lk_todo_keys"
+            "CREATE OR REPLACE TEMP TABLE lk_pool_keys AS SELECT * FROM (SELECT source_id, "
+            "record_key FROM lk_in EXCEPT SELECT source_id, record_key FROM lk_todo_keys) "
+            f"USING SAMPLE reservoir({cfg.training.sample} ROWS) REPEATABLE ({cfg.training.seed})"
         )
         sel = " UNION ALL ".join(person_select(p, "lk_pool_keys") for p in people)
-        canonical_view(con, "lk_pool", sel)
+        canonical_view(con, "lk_pool_extra", sel)
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW lk_pool AS SELECT * FROM lk_todo "
+            "UNION ALL BY NAME SELECT * FROM lk_pool_extra"
+        )
     lap("person_inputs")
     res = link_canonical(
         con, "lk_todo", REGISTER, cfg, model=model, exclude="lk_excl", pool="lk_pool"
