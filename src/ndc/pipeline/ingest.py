@@ -268,10 +268,13 @@ def ingest(
         """
     )
     # Keys seen more than once: the first occurrence (file order, then line) is the record.
+    # (Counting first and taking the first position only for repeated keys is cheaper than a
+    # struct minimum over every key.)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _dupkeys AS SELECT _record_key, "
-        "min({'f': _file, 'n': _row_number}) AS _first FROM _in WHERE _record_key IS NOT NULL "
-        "GROUP BY _record_key HAVING count(*) > 1"
+        "min({'f': _file, 'n': _row_number}) AS _first FROM _in WHERE _record_key IN "
+        "(SELECT _record_key FROM _in WHERE _record_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1)"
+        " GROUP BY _record_key"
     )
     extra = "(d._first IS NOT NULL AND {'f': i._file, 'n': i._row_number} <> d._first)"
     con.execute(
@@ -318,8 +321,8 @@ def ingest(
         "FROM _delta",
     )
     result.changed, result.new = int(counts[0]), int(counts[1])
-    good_row = one(con, "SELECT count(*) FROM _ranked WHERE _record_key IS NOT NULL AND _dup = 1")
-    result.unchanged += int(good_row[0] if good_row else 0) - result.new - result.changed
+    # Rows with a key, first of their key: every row of the batch but those refused at the door.
+    result.unchanged += table.num_rows - len(door_rejects) - result.new - result.changed
 
     cols = ", ".join(q(c) for c in (*META, *natives))
     con.execute(f"INSERT INTO {raw} ({cols}) SELECT {cols} FROM _delta")
