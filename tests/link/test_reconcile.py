@@ -372,3 +372,25 @@ def test_a_registered_death_and_ethnicity_must_agree_with_the_register(
     rows = _rows(tmp_path / "civil_servants" / "field_discrepancies.csv")
     (row,) = [r for r in rows if r["field"] == "ethnicity"]
     assert row["record_key"] == servant[0] and row["source_value"] == "08 H'Mông"
+
+
+def test_a_record_that_linking_left_out_counts_as_unmatched(
+    nation: tuple[Path, dict[str, SourceReconciliation]], tmp_path: Path
+) -> None:
+    data_dir, results = nation
+    before = results["driving_licences"]
+    con = connect(data_dir)
+    try:
+        con.execute("BEGIN")
+        con.execute(
+            "DELETE FROM links WHERE source_id = 'driving_licences' AND record_key IN (SELECT "
+            "record_key FROM links WHERE source_id = 'driving_licences' AND status = 'linked' "
+            "ORDER BY record_key LIMIT 5)"
+        )
+        (after,) = reconcile(data_dir, ["driving_licences"], tmp_path, con=con)
+        con.execute("ROLLBACK")
+    finally:
+        con.close()
+    assert after.records == before.records
+    assert (after.matched, after.unmatched) == (before.matched - 5, before.unmatched + 5)
+    assert after.matched + after.unmatched + after.ambiguous == after.records
