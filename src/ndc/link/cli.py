@@ -9,8 +9,9 @@ from rich.table import Table
 
 from ndc.console import make_console
 from ndc.link.config import LinkConfigError, load_config
-from ndc.link.review import DECISIONS, ReviewError, record_decision, review_queue
 from ndc.settings import get_settings
+
+DECISIONS = ("link", "not_a_match")  # as ndc.link.review, without importing the engine
 
 app = typer.Typer(help="Entity resolution (liên kết): link records to the registers.")
 review_app = typer.Typer(help="The review queue: undecided links and reviewers' decisions.")
@@ -91,6 +92,8 @@ def list_(
     limit: int = typer.Option(50, "--limit"),
 ) -> None:
     """Records waiting for a reviewer, with their best candidates."""
+    from ndc.link.review import review_queue
+
     items = review_queue(get_settings().data_dir, source, entity, limit)
     table = Table(title=f"Review queue ({len(items)} shown)")
     for c in ("source", "record", "entity", "candidates (target: probability)"):
@@ -112,6 +115,8 @@ def decide(
     note: str = typer.Option(None, "--note"),
 ) -> None:
     """Record a decision; later linking runs respect it."""
+    from ndc.link.review import ReviewError, record_decision
+
     try:
         d = record_decision(
             get_settings().data_dir, source, record_key, decision, target, reviewer, entity, note
