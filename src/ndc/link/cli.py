@@ -34,7 +34,8 @@ def run(
     from ndc.link.engine_files import link_files
 
     try:
-        report = link_files(left, right, load_config(config), out)
+        with make_console().status(f"linking {left.name} to {right.name}"):
+            report = link_files(left, right, load_config(config), out)
     except LinkConfigError as err:
         _fail(str(err))
         return
@@ -57,10 +58,12 @@ def sources(
     from ndc.link.national import LinkError, link_sources
 
     settings = get_settings()
+    console = make_console()
     try:
-        report = link_sources(
-            settings.data_dir, source or None, config=load_config(config), retrain=retrain
-        )
+        with console.status("linking records to the registers (deterministic, then Splink)"):
+            report = link_sources(
+                settings.data_dir, source or None, config=load_config(config), retrain=retrain
+            )
     except (LinkError, LinkConfigError) as err:
         _fail(str(err))
         return
@@ -77,7 +80,6 @@ def sources(
         table.add_row(s.source_id, s.entity, *(f"{v:,}" for v in (
             s.records, s.linked, s.deterministic, s.probabilistic, s.reviewer, s.review,
             s.unmatched, s.linked_this_run)))  # fmt: skip
-    console = make_console()
     console.print(table)
     console.print(
         f"{report.residue:,} person records scored by Splink"
