@@ -26,14 +26,14 @@ from ndc.pipeline.store import connect, drop_temp, table_exists
 from ndc.sources.schemas import SourceConfig
 from ndc.sources.service import load_configs
 
-MASTERS = ("population",)
+MASTERS = ("population",)  # a register reconciled against itself has nothing to report
 # How each finding kind is broken down in the summaries: (first, second) column.
 BREAKDOWN = {
     "field_discrepancies": ("field", "kind"),
     "wrong_identifiers": ("entity", "kind"),
     "deceased_active": ("rule", "status"),
     "dissolved_active": ("role", "register_status"),
-}  # a register reconciled against itself has nothing to report
+}
 
 
 class ReconcileError(Exception):
