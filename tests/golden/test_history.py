@@ -15,9 +15,10 @@ from .test_publish import rename_cuong
 
 
 def test_build_history_records_old_and_new_value_run_and_source(hand_dir: Path) -> None:
-    build_golden(hand_dir, "b1")
+    assert build_golden(hand_dir, "b1").recomputed == 4
     rename_cuong(hand_dir, "Lê Văn Cương", datetime(2026, 2, 1, 9, 0))
-    build_golden(hand_dir, "b2")
+    stats = build_golden(hand_dir, "b2")
+    assert stats.recomputed == 1  # only the record whose input changed
     con = connect(hand_dir)
     try:
         rows = con.execute(

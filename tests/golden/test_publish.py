@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from ndc.golden import (
@@ -56,6 +56,8 @@ def test_first_publish_writes_every_record_with_one_created_event(
     assert [e.seq for e in events] == [1, 2, 3, 4]
     assert {e.kind for e in events} == {"created"} and {e.version for e in events} == {1}
     assert {e.run_id for e in events} == {"p1"}
+    [an] = [e for e in events if e.entity_id == AN]
+    assert an.sources == ["population", "social_insurance"]  # the phone is social insurance's
 
 
 def test_get_golden_returns_values_with_provenance(hand_dir: Path, engine: Engine) -> None:
@@ -159,3 +161,26 @@ def test_publishing_to_a_second_store_writes_everything_there(
         assert publish(hand_dir, engine, "p3").written == 0  # the first store is still current
     finally:
         other.dispose()
+
+
+def test_values_needing_json_escapes_round_trip(hand_dir: Path, engine: Engine) -> None:
+    name = 'Công ty "An Bình" \\ chi nhánh\tHà Nội'
+    con = connect(hand_dir)
+    try:
+        con.execute("UPDATE std_business_registry SET name = ?", [name])
+    finally:
+        con.close()
+    build_golden(hand_dir, "b1")
+    publish(hand_dir, engine, "p1")
+    ent = get_golden(engine, "enterprise", MST)
+    assert ent is not None and ent.value("name") == name
+
+
+def test_a_store_that_lost_its_records_gets_them_all_again(hand_dir: Path, engine: Engine) -> None:
+    build_golden(hand_dir, "b1")
+    publish(hand_dir, engine, "p1")
+    with engine.begin() as conn:
+        conn.execute(delete(GoldenRecordRow))
+    res = publish(hand_dir, engine, "p2")
+    assert (res.written, res.events) == (4, 4)
+    assert get_golden(engine, "person", AN) is not None

@@ -107,3 +107,35 @@ def test_quarantined_and_unlinked_records_offer_nothing(hand_dir: Path) -> None:
         "value": "0912000001", "source_id": "population", "record_key": AN,
         "as_of": T["population"], "verified": True,
     }  # fmt: skip
+
+
+def test_ties_resolve_the_same_way_on_every_build(hand_dir: Path) -> None:
+    con = connect(hand_dir)
+    try:  # two register records for one enterprise, loaded together, with different names;
+        # two health records of one person offering the same phone in the same load
+        con.execute(
+            "INSERT INTO std_business_registry (_record_key, _load_id, _status, _deleted, mst, "
+            "name) VALUES ('HS2', 'business_registry-load-1', 'accepted', false, ?, ?)",
+            [MST, "Công ty TNHH An Binh"],
+        )
+        con.execute(
+            "INSERT INTO links VALUES ('business_registry', 'HS2', 'enterprise', ?, 'linked', "
+            "'master', 1.0, 'test', now())",
+            [MST],
+        )
+        con.execute(
+            "INSERT INTO std_health_insurance (_record_key, _load_id, _status, _deleted, "
+            "person__phone) VALUES ('H1b', 'health_insurance-load-1', 'accepted', false, "
+            "'0912000001')"
+        )
+        con.execute(
+            "INSERT INTO links VALUES ('health_insurance', 'H1b', 'person', ?, 'linked', "
+            "'deterministic', 1.0, 'test', now())",
+            [AN],
+        )
+    finally:
+        con.close()
+    first = built(hand_dir, MST, "enterprise")["name"]
+    for run in ("run-2", "run-3"):
+        assert build_golden(hand_dir, run).changed_attributes == 0
+    assert built(hand_dir, MST, "enterprise")["name"] == first

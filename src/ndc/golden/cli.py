@@ -42,7 +42,7 @@ def build(run_id: Annotated[str | None, typer.Option(help="Run id to record.")] 
         raise typer.Exit(1) from exc
     counts = ", ".join(f"{n:,} {e}" for e, n in stats.entities.items())
     console.print(
-        f"{counts}; {stats.attributes:,} attributes from {stats.observations:,} offered values; "
+        f"{counts}; {stats.recomputed:,} recomputed from {stats.observations:,} offered values; "
         f"{stats.created_entities:,} new, {stats.removed_entities:,} removed, "
         f"{stats.changed_attributes:,} attribute changes in {stats.seconds:.1f} s"
     )

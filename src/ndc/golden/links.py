@@ -79,9 +79,11 @@ def build_exact_links(data_dir: Path, run_id: str = "exact-links") -> int:
     """Replace ``links`` with exact-identifier links; return the number of linked records."""
     con = connect(data_dir)
     try:
-        con.execute(LINKS_SCHEMA)
         con.execute("BEGIN")
-        con.execute("DELETE FROM links")
+        # Dropped, not emptied: DuckDB re-inserting deleted primary keys in one transaction is
+        # very slow (a 100,000-citizen nation: 100 s instead of 1 s).
+        con.execute("DROP TABLE IF EXISTS links")
+        con.execute(LINKS_SCHEMA)
         offered = contributions(con, data_dir)
         for entity, register in REGISTERS.items():
             if not table_exists(con, std_table(register)):

@@ -12,6 +12,7 @@ re-publishes those records once more (events are at-least-once; versions keep in
 from __future__ import annotations
 
 import contextlib
+import json
 import queue
 import threading
 import time
@@ -23,8 +24,8 @@ from typing import Any
 import duckdb
 from sqlalchemy import Connection, Engine, func, select, text
 
-from ndc.golden.models import TABLES, ChangeEventRow
-from ndc.golden.publish_sql import CHANGED_SQL, REMEMBER_SQL, ROWS_SQL, docs_sql
+from ndc.golden.models import TABLES, ChangeEventRow, GoldenRecordRow
+from ndc.golden.publish_sql import CHANGED_SQL, REMEMBER_SQL, ROWS_SQL, part_sql
 from ndc.golden.schemas import PublishResult
 from ndc.golden.service import new_run_id
 from ndc.golden.state import open_state
@@ -74,7 +75,7 @@ def _produce(con: duckdb.DuckDBPyConnection, parts: int, out: queue.Queue[Any]) 
     """Thread body: each partition's rows, chunk by chunk, then ``None`` (or the error)."""
     try:
         for part in range(parts):
-            con.execute(docs_sql(part, parts))
+            con.execute(part_sql(part, parts))
             res = con.execute(ROWS_SQL)
             while chunk := res.fetchmany(CHUNK):
                 out.put(chunk)
@@ -107,25 +108,49 @@ def _write(
     Returns the last sequence number before this publish and the number of events."""
     if conn.dialect.name == "postgresql":  # one publisher at a time keeps seq gap-free
         conn.execute(text("LOCK TABLE change_events IN SHARE ROW EXCLUSIVE MODE"))
+    else:  # inserts land all over a large B-tree: keep its pages in memory (256 MB)
+        conn.exec_driver_sql("PRAGMA cache_size = -262144")
     seq = int(conn.execute(select(func.coalesce(func.max(ChangeEventRow.seq), 0))).scalar_one())
     # SQLite stores DateTime as text; PostgreSQL takes the datetime itself.
     ts: Any = now.strftime("%Y-%m-%d %H:%M:%S.%f") if conn.dialect.name == "sqlite" else now
     upsert, insert, remove = _sql(conn)
+    sources = [r[0] for r in con.execute(
+        "SELECT source_id FROM golden_source_bits ORDER BY bit").fetchall()]  # fmt: skip
+    masks: dict[int, str] = {}
+
+    def named(mask: int) -> str:  # the JSON list of sources behind a created record
+        if mask not in masks:
+            masks[mask] = json.dumps([s for i, s in enumerate(sources) if mask >> i & 1])
+        return masks[mask]
+
     n = 0
     for chunk in _chunks(con, parts):
         live = [(e, i, v, vals, prov, ts, ts, run_id)
-                for e, i, v, k, vals, prov, _a, _p, _s in chunk if k != "deleted"]  # fmt: skip
+                for e, i, v, k, vals, prov, *_ in chunk if k != "deleted"]  # fmt: skip
         gone = [(e, i) for e, i, _v, k, *_ in chunk if k == "deleted"]
         if live:
             conn.exec_driver_sql(upsert, live)
         if gone:
             conn.exec_driver_sql(remove, gone)
         conn.exec_driver_sql(insert, [
-            (seq + n + j + 1, e, i, v, k, a, p, s, run_id, ts)
-            for j, (e, i, v, k, _vals, _prov, a, p, s) in enumerate(chunk)
+            (seq + n + j + 1, e, i, v, k, a, p, s if s is not None else named(m), run_id, ts)
+            for j, (e, i, v, k, _vals, _prov, a, p, s, m) in enumerate(chunk)
         ])  # fmt: skip
         n += len(chunk)
     return seq, n
+
+
+def _check_store(con: duckdb.DuckDBPyConnection, engine: Engine, key: str) -> None:
+    """Forget what was published to a store that no longer holds it (emptied, recreated,
+    restored from an older backup): the next diff then writes every record there again."""
+    with engine.connect() as conn:
+        held = int(conn.execute(select(func.count()).select_from(GoldenRecordRow)).scalar_one())
+    row = con.execute(
+        "SELECT count(*) FROM golden_published WHERE store_key = ? AND fingerprint IS NOT NULL",
+        [key],
+    ).fetchone()
+    if held != (int(row[0]) if row else 0):
+        con.execute("DELETE FROM golden_published WHERE store_key = ?", [key])
 
 
 def publish(data_dir: Path, engine: Engine, run_id: str | None = None) -> PublishResult:
@@ -138,6 +163,7 @@ def publish(data_dir: Path, engine: Engine, run_id: str | None = None) -> Publis
     con = open_state(data_dir, need_links=False)
     try:
         (total,) = con.execute("SELECT count(*) FROM golden_entities").fetchone() or (0,)
+        _check_store(con, engine, key)
         con.execute(CHANGED_SQL, {"key": key})
         counts = dict(con.execute("SELECT kind, count(*) FROM p_changed GROUP BY kind").fetchall())
         parts = max(1, -(-sum(counts.values()) // PARTITION))
@@ -149,7 +175,7 @@ def publish(data_dir: Path, engine: Engine, run_id: str | None = None) -> Publis
         for sql in REMEMBER_SQL:
             con.execute(sql, {"key": key, "now": now} if "$now" in sql else {"key": key})
         con.execute("COMMIT")
-        for t in ("p_changed", "p_part", "p_docs", "p_multi"):
+        for t in ("p_changed", "p_part"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     finally:
         con.close()

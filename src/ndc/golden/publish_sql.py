@@ -1,14 +1,10 @@
-"""DuckDB SQL of ``publish``: which records changed, their JSON documents, their events.
+"""DuckDB SQL of ``publish``: which records changed since the last publish, and their events.
 
-Kept apart from the orchestration so each reads on its own. All JSON is built by DuckDB as
-text: attribute names are snake_case (no escaping needed), values and keys go through
-``to_json``.
+The records' JSON documents are ready (``golden_docs``, built with them); the events' JSON is
+built here, by DuckDB, as text.
 """
 
 from __future__ import annotations
-
-from ndc.dictionary import load_dictionary
-from ndc.golden.contributions import GOLDEN_ENTITIES
 
 # Records whose fingerprint differs from the one last published to this store, split in
 # partitions so DuckDB prepares one while the store writes the previous one.
@@ -24,41 +20,10 @@ FULL JOIN (SELECT * FROM golden_published WHERE store_key = $key) p USING (entit
 WHERE e.fingerprint IS DISTINCT FROM p.fingerprint
 """
 
-_TS = "coalesce('\"' || strftime({t}, '%Y-%m-%dT%H:%M:%S.%f') || '\"', 'null')"
-_REC = (
-    "'[' || to_json({p}source_id)::VARCHAR || ',' || to_json({p}record_key)::VARCHAR || ','"
-    " || " + _TS + " || ']'"
-)
-
-# One pass over a partition's attributes builds the documents. Provenance is compact:
-# ``record`` is the register's record (cited by most attributes), ``from`` lists the others.
-# A record with several register records (rare) also lists its register attributes.
-DOCS_SQL = f"""
+# A partition of the changed records, by a hash of the entity id.
+PART_SQL = """
 CREATE OR REPLACE TEMP TABLE p_part AS
-SELECT * FROM p_changed WHERE hash(entity_id) % $parts = $part;
-CREATE OR REPLACE TEMP TABLE p_docs AS
-WITH v AS (SELECT *, $register_case AS reg
-           FROM golden_values SEMI JOIN p_part USING (entity, entity_id))
-SELECT entity, entity_id,
-       '{{' || string_agg('"' || attribute || '":' || to_json(value)::VARCHAR, ',') || '}}' AS vals,
-       arg_max({{'source_id': source_id, 'record_key': record_key, 'as_of': as_of}},
-               {{'reg': source_id = reg, 'k': record_key}}) AS dflt,
-       string_agg(CASE WHEN source_id <> reg
-                       THEN '"' || attribute || '":' || {_REC.format(p="", t="as_of")} END, ',')
-           AS from_other,
-       min(record_key) FILTER (WHERE source_id = reg)
-           <> max(record_key) FILTER (WHERE source_id = reg) AS multi,
-       coalesce(string_agg(CASE WHEN NOT verified THEN '"' || attribute || '"' END, ','), '')
-           AS unv,
-       to_json(list(DISTINCT source_id ORDER BY source_id))::VARCHAR AS srcs
-FROM v GROUP BY entity, entity_id;
-CREATE OR REPLACE TEMP TABLE p_multi AS
-SELECT entity, entity_id,
-       string_agg('"' || attribute || '":' || {_REC.format(p="", t="as_of")}, ',') AS from_reg
-FROM golden_values SEMI JOIN (SELECT entity, entity_id FROM p_docs WHERE multi)
-     USING (entity, entity_id)
-WHERE source_id = $register_case
-GROUP BY entity, entity_id;
+SELECT * FROM p_changed WHERE hash(entity_id) % $parts = $part
 """
 
 _OLD_STATE = (
@@ -89,16 +54,13 @@ hd AS (SELECT h.entity, h.entity_id,
        WHERE (h.ov, h.os, h.ok, h.overi)
              IS DISTINCT FROM (g.value, g.source_id, g.record_key, g.verified)
        GROUP BY h.entity, h.entity_id)
-SELECT c.entity, c.entity_id, c.version, c.kind, d.vals,
-       '{{"record":' || {_REC.format(p="d.dflt.", t="d.dflt.as_of")} || ',"from":{{'
-       || concat_ws(',', d.from_other, m.from_reg) || '}},"unverified":[' || d.unv || ']}}'
-           AS prov,
+SELECT c.entity, c.entity_id, c.version, c.kind, d.vals, d.prov,
        CASE WHEN c.kind = 'created' THEN NULL ELSE coalesce(hd.attrs, '[]') END AS attrs,
        CASE WHEN c.kind = 'created' THEN NULL ELSE hd.prev END AS prev,
-       CASE WHEN c.kind = 'created' THEN d.srcs ELSE coalesce(hd.srcs, '[]') END AS srcs
+       CASE WHEN c.kind = 'created' THEN NULL ELSE coalesce(hd.srcs, '[]') END AS srcs,
+       d.srcmask
 FROM p_part c
-LEFT JOIN p_docs d USING (entity, entity_id)
-LEFT JOIN p_multi m USING (entity, entity_id)
+LEFT JOIN golden_docs d USING (entity, entity_id)
 LEFT JOIN hd USING (entity, entity_id)
 ORDER BY c.entity, c.entity_id
 """
@@ -111,19 +73,5 @@ REMEMBER_SQL = (
 )
 
 
-def register_case() -> str:
-    """SQL naming each golden entity's register (its master source) for a row's ``entity``."""
-    dictionary = load_dictionary()
-    whens = " ".join(
-        f"WHEN '{e}' THEN '{dictionary.entity(e).master_source}'" for e in GOLDEN_ENTITIES
-    )
-    return f"(CASE entity {whens} END)"
-
-
-def docs_sql(part: int, parts: int) -> str:
-    """The documents of partition ``part`` of ``parts`` (by a hash of the entity id)."""
-    return (
-        DOCS_SQL.replace("$register_case", register_case())
-        .replace("$parts", str(int(parts)))
-        .replace("$part", str(int(part)))
-    )
+def part_sql(part: int, parts: int) -> str:
+    return PART_SQL.replace("$parts", str(int(parts))).replace("$part", str(int(part)))

@@ -16,7 +16,8 @@ class BuildStats(_Frozen):
 
     run_id: str
     entities: dict[str, int]  # golden records per entity
-    observations: int  # attribute values offered by linked source records
+    recomputed: int  # golden records recomputed (those whose input records changed)
+    observations: int  # attribute values offered by the linked records of those
     attributes: int  # golden attributes chosen
     changed_attributes: int  # history rows written (added, changed or removed attributes)
     created_entities: int

@@ -1,7 +1,8 @@
 """Build golden records: survivorship over linked std rows, then a diff against the last build.
 
-Only records whose fingerprint moved are touched, so a rebuild over unchanged data writes
-nothing, and every attribute change of an existing record lands in ``golden_history``.
+Only the records whose inputs changed since the last build are recomputed (``inputs``), only
+those whose fingerprint moved are rewritten, and every attribute change of an existing record
+lands in ``golden_history``: a rebuild over unchanged data reads the inputs and writes nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from pathlib import Path
 import duckdb
 
 from ndc.golden.contributions import contributions
+from ndc.golden.documents import write_documents
+from ndc.golden.inputs import affected, remember, signature
 from ndc.golden.schemas import BuildStats
 from ndc.golden.state import open_state
-from ndc.golden.survivorship import survive
+from ndc.golden.survivorship import rules_rows, survive
 
 _ROW = "(n.value, n.source_id, n.record_key, n.verified)"
 _OLD = "(o.value, o.source_id, o.record_key, o.verified)"
@@ -47,7 +50,9 @@ def _diff(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> int:
     con.execute(
         """CREATE OR REPLACE TEMP TABLE g_changed AS
         SELECT entity, entity_id, n.fp AS new_fp, o.fingerprint AS old_fp, o.created_at
-        FROM g_fp n FULL JOIN golden_entities o USING (entity, entity_id)
+        FROM g_fp n
+        FULL JOIN (SELECT * FROM golden_entities SEMI JOIN g_affected USING (entity, entity_id)) o
+             USING (entity, entity_id)
         WHERE n.fp IS DISTINCT FROM o.fingerprint"""
     )
     before = _count(con, "SELECT count(*) FROM golden_history")
@@ -101,13 +106,19 @@ def build_golden(data_dir: Path, run_id: str | None = None) -> BuildStats:
     now = _now()
     con = open_state(data_dir)
     try:
+        contribs = contributions(con, data_dir)
+        sig = signature(contribs, list(map(tuple, rules_rows())))
+        full = affected(con, contribs, sig)
+        recomputed = _count(con, "SELECT count(*) FROM g_affected")
         # Survivorship only fills temp tables: outside the transaction, where DuckDB runs faster.
-        observations = survive(con, contributions(con, data_dir), now)
+        observations = survive(con, contribs, now, only_affected=not full)
         con.execute("BEGIN")
         changed_attrs = _diff(con, run_id, now)
         created = _count(con, "SELECT count(*) FROM g_changed WHERE old_fp IS NULL")
         removed = _count(con, "SELECT count(*) FROM g_changed WHERE new_fp IS NULL")
         _apply(con, run_id, now)
+        write_documents(con)
+        remember(con, full, sig)
         con.execute("COMMIT")
         entities = dict(
             con.execute(
@@ -115,7 +126,7 @@ def build_golden(data_dir: Path, run_id: str | None = None) -> BuildStats:
             ).fetchall()
         )
         attributes = _count(con, "SELECT count(*) FROM golden_values")
-        for t in ("g_new", "g_fp", "g_changed"):
+        for t in ("g_new", "g_fp", "g_changed", "g_in", "g_affected"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     except BaseException:
         _rollback(con)
@@ -125,6 +136,7 @@ def build_golden(data_dir: Path, run_id: str | None = None) -> BuildStats:
     return BuildStats(
         run_id=run_id,
         entities={str(k): int(v) for k, v in entities.items()},
+        recomputed=recomputed,
         observations=observations,
         attributes=attributes,
         changed_attributes=changed_attrs,

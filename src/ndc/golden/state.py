@@ -6,6 +6,8 @@
   when (build time), why (the run and the source record now cited) and what kind of change.
 - ``golden_published``: per serving store, the fingerprint and version last published, so a
   publish writes only entities whose fingerprint moved.
+- ``golden_docs`` (documents.py): each record's JSON, ready to publish; ``golden_inputs``
+  (inputs.py): the records that fed the last build.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 
 import duckdb
 
+from ndc.golden.documents import DOCS_SCHEMA
 from ndc.golden.exceptions import NothingToBuild, PublishConflict
+from ndc.golden.inputs import INPUTS_SCHEMA
 from ndc.pipeline.store import connect, table_exists
 
 SCHEMA = """
@@ -49,7 +53,8 @@ def open_state(data_dir: Path, *, need_links: bool = True) -> duckdb.DuckDBPyCon
         con = connect(data_dir)
     except duckdb.IOException as exc:
         raise PublishConflict(f"pipeline database is busy: {exc}") from exc
-    con.execute(SCHEMA)
+    for schema in (SCHEMA, DOCS_SCHEMA, INPUTS_SCHEMA):
+        con.execute(schema)
     if need_links and not table_exists(con, "links"):
         con.close()
         raise NothingToBuild(

@@ -91,8 +91,9 @@ def _types(con: duckdb.DuckDBPyConnection, source_id: str) -> dict[str, str]:
     return {str(n): str(t) for n, t in rows}
 
 
-def _obs_sql(con: duckdb.DuckDBPyConnection, contribs: list[Contribution]) -> str:
-    """One UNPIVOT per (source, entity): a std row becomes one row per non-null attribute."""
+def _obs_sql(con: duckdb.DuckDBPyConnection, contribs: list[Contribution], only: bool) -> str:
+    """One UNPIVOT per (source, entity): a std row becomes one row per non-null attribute;
+    with ``only``, just the rows linked to a golden record listed in ``g_affected``."""
     groups: dict[tuple[str, str], list[Contribution]] = defaultdict(list)
     for c in contribs:
         groups[(c.source_id, c.entity)].append(c)
@@ -112,6 +113,11 @@ def _obs_sql(con: duckdb.DuckDBPyConnection, contribs: list[Contribution]) -> st
                   JOIN links l ON l.source_id = '{source_id}' AND l.entity = '{entity}'
                        AND l.record_key = s._record_key
                        AND l.status = 'linked' AND l.target_id IS NOT NULL
+                  {
+                "JOIN g_affected a ON a.entity = l.entity AND a.entity_id = l.target_id"
+                if only
+                else ""
+            }
                   LEFT JOIN runs r ON r.run_id = s._load_id
                   WHERE s._status = 'accepted' AND NOT coalesce(s._deleted, false))
             UNPIVOT (value FOR attribute IN ({names}))"""
@@ -119,7 +125,7 @@ def _obs_sql(con: duckdb.DuckDBPyConnection, contribs: list[Contribution]) -> st
     return "\nUNION ALL\n".join(parts)
 
 
-def _rules_rows() -> list[tuple[str, str, str, bool, list[str]]]:
+def rules_rows() -> list[tuple[str, str, str, bool, list[str]]]:
     dictionary = load_dictionary()
     rows = []
     for e in GOLDEN_ENTITIES:
@@ -132,10 +138,15 @@ def _rules_rows() -> list[tuple[str, str, str, bool, list[str]]]:
 
 
 def survive(
-    con: duckdb.DuckDBPyConnection, contribs: list[Contribution], build_time: object
+    con: duckdb.DuckDBPyConnection,
+    contribs: list[Contribution],
+    build_time: object,
+    only_affected: bool = False,
 ) -> int:
-    """Fill temp table ``g_new`` (the chosen attributes); return the number of observations."""
-    rules = _rules_rows()
+    """Fill temp table ``g_new`` (the chosen attributes); return the number of observations.
+
+    With ``only_affected``, only the golden records listed in temp table ``g_affected``."""
+    rules = rules_rows()
     con.execute(
         "CREATE OR REPLACE TEMP TABLE g_rules (entity VARCHAR, attribute VARCHAR, "
         "master_source VARCHAR, is_date BOOLEAN, rules VARCHAR[])"
@@ -149,7 +160,7 @@ def survive(
         )
         return 0
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE g_obs AS {_obs_sql(con, contribs)}",
+        f"CREATE OR REPLACE TEMP TABLE g_obs AS {_obs_sql(con, contribs, only_affected)}",
         {"build_time": build_time},
     )
     # The record to cite for a value: a master record first, then the most recent, then the
