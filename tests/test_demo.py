@@ -11,7 +11,7 @@ from ndc.cli import app
 from ndc.settings import get_settings
 
 
-def test_demo_generates_integrates_scores_and_proves(
+def test_demo_generates_integrates_links_reconciles_and_proves(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NDC_DATA_DIR", str(tmp_path / "ndc-data"))
@@ -27,3 +27,8 @@ def test_demo_generates_integrates_scores_and_proves(
     assert "inclusion proof verified: True" in out and "full verification: ok" in out
     assert (tmp_path / "ndc-data" / "reports" / "scorecard.html").exists()
     assert (tmp_path / "ndc-data" / "pipeline.duckdb").exists()
+    # the whole chain: linked, one golden record per person published, agencies reconciled
+    assert "Links (liên kết)" in out and "golden records" in out
+    assert "1,000 person" in out and "published to the serving store" in out
+    assert (tmp_path / "ndc-data" / "reports" / "reconciliation" / "reconciliation.html").exists()
+    assert (tmp_path / "ndc-data" / "ndc.sqlite3").exists()

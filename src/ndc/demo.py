@@ -10,9 +10,12 @@ from ndc.settings import Settings, get_settings
 
 
 def run_demo(settings: Settings, console: Console) -> None:
-    """Generate the synthetic nation, run the integration pipeline, print what happened."""
+    """Generate the synthetic nation, run the whole integration chain, reconcile the agencies' data
+    with the registers, prove entries of the transparency log; print what happened."""
     from ndc.ledger.demo import demo_ledger
-    from ndc.pipeline.cli import print_reports, report_quality, run_with_progress
+    from ndc.link.reconcile import reconcile
+    from ndc.link.reconcile_cli import print_summary as print_reconciliation
+    from ndc.pipeline.cli import chain_with_progress, print_chain, print_reports, report_quality
     from ndc.synth import SynthConfig
     from ndc.synth.cli import generate_with_progress, print_summary
 
@@ -22,11 +25,19 @@ def run_demo(settings: Settings, console: Console) -> None:
         citizens=settings.demo_citizens, seed=settings.seed, out=data_dir / "synth"
     )
     print_summary(generate_with_progress(config, console), console)
-    console.rule("[bold]2. Integration pipeline (ingest, chuẩn hóa, kiểm tra chất lượng)")
-    reports = run_with_progress(settings, console)
-    print_reports(reports, console)
-    report_quality(settings, reports, console)
-    console.rule("[bold]3. Transparency log (sổ cái minh bạch)")
+    console.rule("[bold]2. Integration chain (ingest, chuẩn hóa, kiểm tra, liên kết, bản ghi gốc)")
+    chain = chain_with_progress(settings, console)
+    print_reports(chain.runs, console)
+    report_quality(settings, chain.runs, console)
+    print_chain(chain, console)
+    if chain.ok:
+        console.rule(
+            "[bold]3. Reconciliation (đối soát) with the population and business registers"
+        )
+        results = reconcile(data_dir)
+        print_reconciliation(results, console)
+        console.print(f"reports: {data_dir / 'reports' / 'reconciliation'}")
+    console.rule("[bold]4. Transparency log (sổ cái minh bạch)")
     ledger = demo_ledger(settings)
     console.print(
         f"log '{ledger['origin']}': {ledger['size']:,} entries, checkpoint signed; "

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from ndc.console import make_console
 from ndc.link.config import LinkConfigError, load_config
 from ndc.settings import get_settings
+
+if TYPE_CHECKING:  # the engine (and Splink) load only when a command needs them
+    from ndc.link.schemas import LinkRunReport
 
 DECISIONS = ("link", "not_a_match")  # as ndc.link.review, without importing the engine
 
@@ -21,6 +26,28 @@ app.add_typer(review_app, name="review")
 def _fail(message: str) -> None:
     make_console(stderr=True).print(f"[red]error:[/red] {message}")
     raise typer.Exit(2)
+
+
+def print_link_report(report: LinkRunReport, console: Console) -> None:
+    """Per source and entity: records, how they were linked, what waits for review."""
+    table = Table(title=f"Links (liên kết) — run {report.run_id}")
+    cols = ("source", "entity", "records", "linked", "deterministic", "probabilistic",
+            "reviewer", "review", "unmatched", "this run")  # fmt: skip
+    width = max((len(s.source_id) for s in report.sources), default=6)
+    for c in cols:
+        if c in ("source", "entity"):
+            table.add_column(c, no_wrap=True, min_width=width if c == "source" else 10)
+        else:
+            table.add_column(c, justify="right")
+    for s in report.sources:
+        table.add_row(s.source_id, s.entity, *(f"{v:,}" for v in (
+            s.records, s.linked, s.deterministic, s.probabilistic, s.reviewer, s.review,
+            s.unmatched, s.linked_this_run)))  # fmt: skip
+    console.print(table)
+    console.print(
+        f"{report.residue:,} person records scored by Splink"
+        f"{' (model trained)' if report.trained else ''}; {report.seconds:.1f} s"
+    )
 
 
 @app.command("run")
@@ -67,24 +94,7 @@ def sources(
     except (LinkError, LinkConfigError) as err:
         _fail(str(err))
         return
-    table = Table(title=f"Links (liên kết) — run {report.run_id}")
-    cols = ("source", "entity", "records", "linked", "deterministic", "probabilistic",
-            "reviewer", "review", "unmatched", "this run")  # fmt: skip
-    width = max((len(s.source_id) for s in report.sources), default=6)
-    for c in cols:
-        if c in ("source", "entity"):
-            table.add_column(c, no_wrap=True, min_width=width if c == "source" else 10)
-        else:
-            table.add_column(c, justify="right")
-    for s in report.sources:
-        table.add_row(s.source_id, s.entity, *(f"{v:,}" for v in (
-            s.records, s.linked, s.deterministic, s.probabilistic, s.reviewer, s.review,
-            s.unmatched, s.linked_this_run)))  # fmt: skip
-    console.print(table)
-    console.print(
-        f"{report.residue:,} person records scored by Splink"
-        f"{' (model trained)' if report.trained else ''}; {report.seconds:.1f} s"
-    )
+    print_link_report(report, make_console())
 
 
 @review_app.command("list")

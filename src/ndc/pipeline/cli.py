@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,6 +16,9 @@ from ndc.quality.cli import print_scorecard
 from ndc.quality.report import write_reports
 from ndc.settings import Settings, get_settings
 from ndc.sources.cli import configs_or_exit
+
+if TYPE_CHECKING:  # linking and golden records load (with Splink) only when chained
+    from ndc.pipeline.chain import ChainReport
 
 app = typer.Typer(help="Integration pipeline: ingest, standardise (chuẩn hóa), validate.")
 
@@ -136,3 +141,54 @@ def process_cmd(
 ) -> None:
     """Only standardise and validate rows already landed."""
     _run(source, ("process",), reprocess)
+
+
+def print_chain(report: ChainReport, console: Console) -> None:
+    """What linking, survivorship and publishing did after the pipeline's own report."""
+    from ndc.link.cli import print_link_report
+
+    if report.link:
+        print_link_report(report.link, console)
+    if report.golden:
+        g = report.golden
+        entities = ", ".join(f"{n:,} {e}" for e, n in sorted(g.entities.items()))
+        console.print(
+            f"golden records (bản ghi gốc thống nhất): {entities}; {g.recomputed:,} recomputed, "
+            f"{g.changed_attributes:,} attribute changes kept in history"
+        )
+    if report.published:
+        p = report.published
+        console.print(
+            f"published to the serving store: {p.written:,} written, {p.unchanged:,} unchanged, "
+            f"{p.deleted:,} removed; {p.events:,} change events"
+        )
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in report.timings.items())
+    console.print(f"{report.rows_read:,} source rows through the chain: {steps}")
+
+
+def chain_with_progress(settings: Settings, console: Console) -> ChainReport:
+    from ndc.pipeline.chain import STEPS, run_chain
+
+    configs = configs_or_exit(settings.data_dir)
+    with console.status("pipeline") as status:
+
+        def on_step(step: str) -> None:
+            status.update(f"[bold]{step}[/bold] ({', '.join(STEPS)})")
+
+        def progress(source_id: str, done: int) -> None:
+            status.update(f"[bold]pipeline[/bold]: {source_id} ({done}/{len(configs)} sources)")
+
+        return run_chain(settings.data_dir, settings.store_url, configs, on_step, progress)
+
+
+@app.command("chain")
+def chain_cmd() -> None:
+    """The whole chain: ingest, standardise, validate, link, golden records, publish."""
+    console = make_console()
+    settings = get_settings()
+    report = chain_with_progress(settings, console)
+    print_reports(report.runs, console)
+    report_quality(settings, report.runs, console)
+    print_chain(report, console)
+    if not report.ok:
+        raise typer.Exit(1)
