@@ -30,7 +30,8 @@ NAMES = [
 IDS = ["001190123456", "079305012345", "1190123456", "0100109106", "0100109107", "012345678",
        "999190123456", "00119012345", "001 190 123 456", "0100109106-001", "abc", ""]  # fmt: skip
 PHONES = ["0912345678", "0381234567", "01681234567", "+84 912 345 678", "912345678", "0212345678",
-          "0123", "0961 234 567"]  # fmt: skip
+          "0123", "0961 234 567", "(+84) 32 061 7318", "(+84) 21 234 5678", "(+84) 3 2061 7318",
+          "01201234567", "01991234567", "01101234567", "0168123456", "016812345678"]  # fmt: skip
 DATES = ["05/03/1990", "5/3/1990", "31/02/1990", "13/25/1990", "01/01/2030", "1990", "x",
          "29/02/2000", "29/02/1900", "01/01/1799"]  # fmt: skip
 
@@ -101,6 +102,9 @@ def test_date_fast_paths_agree() -> None:
 
 def test_most_well_formed_values_take_a_fast_path() -> None:
     con = duckdb.connect()
+    phone = " OR ".join(f"coalesce({p.when}, false)" for p in lk.phone_paths("v"))
+    for number in ("0912345678", "(+84) 32 061 7318", "01681234567"):
+        assert con.execute(f"SELECT {phone} FROM (SELECT ? AS v)", [number]).fetchall() == [(True,)]
     paths = lk.name_paths("v")
     any_path = " OR ".join(f"coalesce({p.when}, false)" for p in paths)
     common = ["Nguyễn Văn An", "TRẦN THỊ HỒNG", "Lê Thị Hòa", "Nguyen Van An", "DAO PHUONG LAI",

@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ndc.dictionary.identifiers import MOBILE_PREFIXES, cccd_province_codes
+from ndc.dictionary.identifiers import MIGRATED_PREFIXES, MOBILE_PREFIXES, cccd_province_codes
 from ndc.pipeline.store import one
 from ndc.standardize.addresses import ADDRESSES_SCHEMA, parse_address
 from ndc.standardize.dates import DATES_SCHEMA, MIN_YEAR, parse_date
@@ -224,7 +224,21 @@ def id_paths(v: str, expected: Expected | None) -> list[FastPath]:
 
 
 def phone_paths(v: str) -> list[FastPath]:
-    return [FastPath(phone_fast(v), [v, f"'+84' || substr({v}, 2)"])]
+    """Mobile numbers already standard; written "(+84) 32 061 7318"; pre-2018 11-digit numbers
+    (converted to their new prefix and flagged)."""
+    spaced = f"('0' || replace(substr({v}, 7), ' ', ''))"
+    spaced_ok = (
+        f"(regexp_full_match({v}, '\\(\\+84\\) [0-9]{{2}} [0-9]{{3}} [0-9]{{4}}') "
+        f"AND {phone_fast(spaced)})"
+    )
+    cases = " ".join(f"WHEN {lit(old)} THEN {lit(new)}" for old, new in MIGRATED_PREFIXES.items())
+    migrated = f"((CASE substr({v}, 1, 4) {cases} END) || substr({v}, 5))"
+    migrated_ok = f"(regexp_full_match({v}, '0[0-9]{{10}}') AND {phone_fast(migrated)})"
+    return [
+        FastPath(phone_fast(v), [v, f"'+84' || substr({v}, 2)"]),
+        FastPath(spaced_ok, [spaced, f"'+84' || substr({spaced}, 2)"]),
+        FastPath(migrated_ok, [migrated, f"'+84' || substr({migrated}, 2)"], "['phone.migrated']"),
+    ]
 
 
 def date_paths(v: str, fmt: str, today: date) -> list[FastPath]:
