@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import glob
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ndc.sources import csv_fast
 from ndc.sources.exceptions import SourceReadError, SourceUnavailable
 from ndc.sources.schemas import FileConnection, SourceConfig, SqlConnection
 from ndc.standardize.encodings import decode_legacy, detect_encoding
@@ -120,14 +120,15 @@ def detect_delimiter(sample: str) -> str:
     return best
 
 
-def _read_csv(path: Path, conn: FileConnection) -> RawBatch:
+def _read_csv(path: Path, conn: FileConnection, *, fast: bool = True) -> RawBatch:
+    """Decode, find the delimiter, read the header; ``fast=False`` forces the pure Python loop."""
     content, encoding = _decode(path, path.read_bytes(), conn.encoding)
     if content.startswith("\ufeff"):
         content = content[1:]
     delimiter = conn.delimiter or detect_delimiter(content[:_SAMPLE])
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
     try:
-        header = [h.strip() for h in next(reader)]
+        first, header_lines = csv_fast.read_header(content, delimiter)
+        header = [h.strip() for h in first]
     except (StopIteration, csv.Error) as exc:
         raise SourceReadError(f"{path}: no readable header line") from exc
     if len(header) < 2:
@@ -137,41 +138,10 @@ def _read_csv(path: Path, conn: FileConnection) -> RawBatch:
             f"{path}, line 1: the header splits into one column with delimiter {delimiter!r}"
             f"{hint}: wrong delimiter, or not a CSV file"
         )
-    width = len(header)
-    cols: list[list[str | None]] = [[] for _ in range(width)]
-    numbers: list[int] = []
-    rejects: list[Reject] = []
-    lines: list[str] | None = None
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            lines = lines or content.splitlines()
-            line_no = reader.line_num
-            raw = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
-            rejects.append(Reject(str(path), line_no, "ingest.broken_quoting", str(exc), raw))
-            continue
-        line_no = reader.line_num
-        if not row or row == [""]:
-            continue
-        if len(row) != width:
-            lines = lines or content.splitlines()
-            raw = lines[line_no - 1] if 0 < line_no <= len(lines) else delimiter.join(row)
-            msg = f"expected {width} columns, found {len(row)}"
-            rejects.append(Reject(str(path), line_no, "ingest.column_count", msg, raw))
-            continue
-        numbers.append(line_no)
-        for i, value in enumerate(row):
-            cols[i].append(value if value != "" else None)
-    table = pa.table(
-        {"_row_number": pa.array(numbers, pa.int64())}
-        | {
-            name: pa.array(col, pa.string())
-            for name, col in zip(_dedupe(header), cols, strict=True)
-        }
-    )
+    # Python reads the header (its checks and errors above); the body goes to csv_fast.
+    names = _dedupe(header)
+    table, found = csv_fast.read_body(content, delimiter, names, header_lines, fast=fast)
+    rejects = [Reject(str(path), *r) for r in found]
     return RawBatch(str(path), table, rejects, encoding, delimiter)
 
 
