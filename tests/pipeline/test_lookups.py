@@ -28,7 +28,8 @@ NAMES = [
     "Le\u0302 Thi\u0323 Hoa\u0300", "Ngo\u0302 A", "Tra\u0300n Ba'o",
 ]  # fmt: skip
 IDS = ["001190123456", "079305012345", "1190123456", "0100109106", "0100109107", "012345678",
-       "999190123456", "00119012345", "001 190 123 456", "0100109106-001", "abc", ""]  # fmt: skip
+       "999190123456", "00119012345", "001 190 123 456", "0100109106-001", "abc", "",
+       "123456789", " 012345678", "0123456789"]  # fmt: skip
 PHONES = ["0912345678", "0381234567", "01681234567", "+84 912 345 678", "912345678", "0212345678",
           "0123", "0961 234 567", "(+84) 32 061 7318", "(+84) 21 234 5678", "(+84) 3 2061 7318",
           "01201234567", "01991234567", "01101234567", "0168123456", "016812345678"]  # fmt: skip
@@ -66,7 +67,7 @@ def test_names_fast_paths_agree_with_standardize_name() -> None:
     assert got == want
 
 
-@pytest.mark.parametrize("expected", [None, "cccd", "cmnd", "mst"])
+@pytest.mark.parametrize("expected", [None, "cccd", "cmnd", "mst", "person"])
 def test_identifier_fast_paths_agree(expected: Expected | None) -> None:
     from ndc.standardize.identifiers import IDS_SCHEMA
 

@@ -220,6 +220,9 @@ def id_paths(v: str, expected: Expected | None) -> list[FastPath]:
         paths.append(FastPath(fast, [v, id_fast_kind(expected)]))
     if expected is None:
         paths.append(FastPath(f"coalesce({id_fast(v, 'mst')}, false)", [v, "'mst'"]))
+    if expected != "cmnd":  # an old 9-digit card number: kept, flagged where unexpected
+        flags = "['id.unexpected_kind']" if expected in ("cccd", "mst") else NO_FLAGS
+        paths.append(FastPath(f"regexp_full_match({v}, '[0-9]{{9}}')", [v, "'cmnd'"], flags))
     return paths
 
 
