@@ -39,7 +39,7 @@ _JSON_STR = (
 )
 
 _DOCS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE d_src AS
+CREATE OR REPLACE TEMP VIEW d_src AS
 SELECT g.*, $register_case AS reg
 FROM g_new g SEMI JOIN (SELECT entity, entity_id FROM g_changed WHERE new_fp IS NOT NULL)
      USING (entity, entity_id);
@@ -86,35 +86,43 @@ def register_case() -> str:
     return f"(CASE entity {whens} END)"
 
 
-def source_bits(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Sources in bit order; new sources of ``g_in`` get the next free bits."""
-    con.execute(
-        """INSERT INTO golden_source_bits
-        SELECT source_id, (SELECT coalesce(max(bit), -1) FROM golden_source_bits)
-                          + row_number() OVER (ORDER BY source_id)
-        FROM (SELECT DISTINCT source_id FROM g_in
-              EXCEPT SELECT source_id FROM golden_source_bits)"""
-    )
-    names = [str(r[0]) for r in con.execute(
-        "SELECT source_id FROM golden_source_bits ORDER BY bit").fetchall()]  # fmt: skip
+def _source_bits(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+    """All sources in bit order, and those of ``g_in`` that get a bit now (the next free ones)."""
+    rows = con.execute("SELECT source_id FROM golden_source_bits ORDER BY bit").fetchall()
+    known = [str(r[0]) for r in rows]
+    rows = con.execute("SELECT DISTINCT source_id FROM g_in ORDER BY 1").fetchall()
+    new = [str(r[0]) for r in rows if r[0] not in known]
+    names = known + new
     if len(names) > MAX_SOURCES:
         raise GoldenError(f"{len(names)} sources feed golden records; at most {MAX_SOURCES}")
-    return names
+    return names, new
 
 
-def write_documents(con: duckdb.DuckDBPyConnection) -> None:
-    """Replace the documents of the changed records (inside the build's transaction)."""
-    names = source_bits(con)
+def prepare_documents(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Build the documents of the changed records in temp tables (outside the transaction);
+    return the sources that need a new bit."""
+    names, new = _source_bits(con)
     whens = " ".join(f"WHEN '{s}' THEN {1 << i}" for i, s in enumerate(names))
     con.execute(
         _DOCS_SQL.replace("$register_case", register_case()).replace(
             "$source_bits", f"(CASE source_id {whens} ELSE 0 END)::BIGINT"
         )
     )
+    return new
+
+
+def store_documents(con: duckdb.DuckDBPyConnection, new_sources: list[str]) -> None:
+    """Replace the changed records' documents (inside the build's transaction)."""
+    (top,) = con.execute("SELECT coalesce(max(bit), -1) FROM golden_source_bits").fetchone() or (
+        -1,
+    )
+    for i, source_id in enumerate(new_sources):
+        con.execute("INSERT INTO golden_source_bits VALUES (?, ?)", [source_id, top + 1 + i])
     con.execute(
         """DELETE FROM golden_docs d USING g_changed c
         WHERE d.entity = c.entity AND d.entity_id = c.entity_id"""
     )
     con.execute(_STORE_SQL)
-    for t in ("d_src", "d_docs", "d_multi"):
+    con.execute("DROP VIEW IF EXISTS d_src")
+    for t in ("d_docs", "d_multi"):
         con.execute(f"DROP TABLE IF EXISTS {t}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from ndc.golden.contributions import contributions
-from ndc.golden.documents import write_documents
+from ndc.golden.documents import prepare_documents, store_documents
 from ndc.golden.inputs import affected, remember, signature
 from ndc.golden.schemas import BuildStats
 from ndc.golden.state import open_state
@@ -39,8 +39,8 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _diff(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> int:
-    """Record changed entities in ``g_changed`` and their attribute changes in the history."""
+def _changes(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table ``g_changed``: recomputed records whose fingerprint moved, or that vanished."""
     con.execute(
         """CREATE OR REPLACE TEMP TABLE g_fp AS
         SELECT entity, entity_id,
@@ -55,6 +55,10 @@ def _diff(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> int:
              USING (entity, entity_id)
         WHERE n.fp IS DISTINCT FROM o.fingerprint"""
     )
+
+
+def _history(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> int:
+    """Append the attribute changes of the changed records that existed before."""
     before = _count(con, "SELECT count(*) FROM golden_history")
     con.execute(
         f"""INSERT INTO golden_history
@@ -112,12 +116,14 @@ def build_golden(data_dir: Path, run_id: str | None = None) -> BuildStats:
         recomputed = _count(con, "SELECT count(*) FROM g_affected")
         # Survivorship only fills temp tables: outside the transaction, where DuckDB runs faster.
         observations = survive(con, contribs, now, only_affected=not full)
-        con.execute("BEGIN")
-        changed_attrs = _diff(con, run_id, now)
+        _changes(con)
         created = _count(con, "SELECT count(*) FROM g_changed WHERE old_fp IS NULL")
         removed = _count(con, "SELECT count(*) FROM g_changed WHERE new_fp IS NULL")
+        new_bits = prepare_documents(con)
+        con.execute("BEGIN")  # only the writes to the persistent tables
+        changed_attrs = _history(con, run_id, now)
         _apply(con, run_id, now)
-        write_documents(con)
+        store_documents(con, new_bits)
         remember(con, full, sig)
         con.execute("COMMIT")
         entities = dict(

@@ -1,9 +1,9 @@
 """Survivorship in set-based DuckDB SQL: one value per (entity, id, attribute), with provenance.
 
-1. ``g_obs``: every value a linked, accepted, live std record offers for a golden attribute,
+1. observations: every value a linked, accepted, live std record offers for a golden attribute,
    with its source, record key and as-of time (the start of the pipeline run that loaded that
    version of the record: see docs/golden-records.md for why not a source date column).
-2. ``g_vals``: observations grouped by value: how many records offer it, whether the field's
+2. ``vals``: observations grouped by value: how many records offer it, whether the field's
    master source is among them, when it was first and last seen, and the best record to cite
    (a master record first, then the most recent).
 3. ``g_new``: per attribute, the value that wins the field's rules in dictionary order, then
@@ -159,31 +159,28 @@ def survive(
             "verified BOOLEAN)"
         )
         return 0
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE g_obs AS {_obs_sql(con, contribs, only_affected)}",
-        {"build_time": build_time},
-    )
-    # The record to cite for a value: a master record first, then the most recent, then the
-    # greatest source and record key (a struct's max is deterministic, unlike arg_max on ties).
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE g_vals AS
-        SELECT o.entity, o.entity_id, o.attribute, o.value, count(*) AS freq,
-               bool_or(o.source_id = g.master_source) AS has_master,
-               max(o.as_of) AS last_as_of, min(o.as_of) AS first_as_of,
-               max({'m': o.source_id = g.master_source, 't': o.as_of, 's': o.source_id,
-                    'k': o.record_key}) AS prov
-        FROM g_obs o JOIN g_rules g USING (entity, attribute)
-        GROUP BY o.entity, o.entity_id, o.attribute, o.value"""
-    )
+    # Observations stream straight into the two groupings (never materialised: at national
+    # volume they are tens of millions of rows). The record to cite for a value: a master
+    # record first, then the most recent, then the greatest source and record key (a struct's
+    # max is deterministic, unlike arg_max on ties).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE g_new AS
+        WITH o AS ({_obs_sql(con, contribs, only_affected)}),
+        vals AS (
+            SELECT o.entity, o.entity_id, o.attribute, o.value, count(*) AS freq,
+                   bool_or(o.source_id = g.master_source) AS has_master,
+                   max(o.as_of) AS last_as_of, min(o.as_of) AS first_as_of,
+                   max({{'m': o.source_id = g.master_source, 't': o.as_of, 's': o.source_id,
+                        'k': o.record_key}}) AS prov
+            FROM o JOIN g_rules g USING (entity, attribute)
+            GROUP BY o.entity, o.entity_id, o.attribute, o.value)
         SELECT entity, entity_id, attribute, w.v AS value, w.p.s AS source_id,
-               w.p.k AS record_key, w.p.t AS as_of, w.m AS verified
-        FROM (SELECT entity, entity_id, attribute,
+               w.p.k AS record_key, w.p.t AS as_of, w.m AS verified, n_obs
+        FROM (SELECT entity, entity_id, attribute, sum(freq) AS n_obs,
                      arg_max({{'v': value, 'p': prov, 'm': has_master}}, {_key_sql(rules)}) AS w
-              FROM g_vals GROUP BY entity, entity_id, attribute)"""
+              FROM vals GROUP BY entity, entity_id, attribute)""",
+        {"build_time": build_time},
     )
-    (n,) = con.execute("SELECT count(*) FROM g_obs").fetchone() or (0,)
-    con.execute("DROP TABLE g_obs")
-    con.execute("DROP TABLE g_vals")
+    (n,) = con.execute("SELECT coalesce(sum(n_obs), 0) FROM g_new").fetchone() or (0,)
+    con.execute("ALTER TABLE g_new DROP COLUMN n_obs")
     return int(n)
