@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from ndc.golden import (
     ChangeEventRow,
     GoldenRecordRow,
+    UnknownGoldenEntity,
     build_golden,
     changes_since,
     get_golden,
@@ -80,6 +82,8 @@ def test_get_golden_returns_values_with_provenance(hand_dir: Path, engine: Engin
         ent = get_golden(session, "enterprise", MST)
     assert ent is not None and ent.value("name") == "Công ty TNHH An Bình"
     assert get_golden(engine, "person", "000000000000") is None
+    with pytest.raises(UnknownGoldenEntity):
+        get_golden(engine, "land_parcel", "1")
 
 
 def test_republish_without_change_writes_nothing_and_emits_nothing(

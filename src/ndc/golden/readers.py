@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from ndc.golden.contributions import GOLDEN_ENTITIES
+from ndc.golden.exceptions import UnknownGoldenEntity
 from ndc.golden.models import ChangeEventRow, GoldenRecordRow
 from ndc.golden.schemas import ChangeEvent, GoldenAttribute, GoldenRecord, Provenance
 
@@ -76,6 +78,13 @@ def _event(row: ChangeEventRow) -> ChangeEvent:
     )
 
 
+def _known(entity: str) -> None:
+    if entity not in GOLDEN_ENTITIES:
+        raise UnknownGoldenEntity(
+            f"no golden records for {entity!r}; only for {', '.join(GOLDEN_ENTITIES)}"
+        )
+
+
 def _session(store: StoreLike) -> tuple[Session, bool]:
     if isinstance(store, Session):
         return store, False
@@ -96,6 +105,7 @@ def _record(row: GoldenRecordRow) -> GoldenRecord:
 
 def get_golden(store: StoreLike, entity: str, entity_id: str) -> GoldenRecord | None:
     """The published golden record with per-attribute provenance, or ``None``."""
+    _known(entity)
     session, owned = _session(store)
     try:
         row = session.get(GoldenRecordRow, (entity, entity_id))
@@ -107,6 +117,7 @@ def get_golden(store: StoreLike, entity: str, entity_id: str) -> GoldenRecord | 
 
 def history(store: StoreLike, entity: str, entity_id: str) -> list[ChangeEvent]:
     """Every published change of one record, oldest first."""
+    _known(entity)
     session, owned = _session(store)
     try:
         rows = session.scalars(
@@ -124,6 +135,7 @@ def golden_as_of(
     store: StoreLike, entity: str, entity_id: str, when: datetime
 ) -> GoldenRecord | None:
     """The record as it was published at ``when`` (``None`` if it did not exist then)."""
+    _known(entity)
     session, owned = _session(store)
     try:
         row = session.get(GoldenRecordRow, (entity, entity_id))
