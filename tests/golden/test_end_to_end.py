@@ -113,3 +113,32 @@ def test_cli_builds_publishes_shows_and_lists_history(
         assert res.exit_code != 0
     finally:
         get_settings.cache_clear()
+
+
+def test_a_build_in_partitions_chooses_exactly_what_one_pass_chooses(
+    nation: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """National builds run in partitions of golden records (memory); the result must not
+    depend on how many."""
+    import shutil
+
+    from ndc.golden import survivorship
+
+    chosen = {}
+    for label, per_part in (("one", 10**9), ("parts", 1_500)):
+        d = tmp_path / label
+        shutil.copytree(nation, d, ignore=shutil.ignore_patterns("*.sqlite3*"))
+        monkeypatch.setattr(survivorship, "LINKS_PER_PARTITION", per_part)
+        con = connect(d)
+        (linked,) = con.execute("SELECT count(*) FROM links WHERE status = 'linked'").fetchone()
+        assert (survivorship._partitions(con) > 3) == (label == "parts"), linked
+        con.close()
+        build_golden(d, f"build-{label}")
+        con = connect(d)
+        chosen[label] = con.execute(
+            "SELECT entity, entity_id, attribute, value, source_id, record_key, verified "
+            "FROM golden_values ORDER BY ALL"
+        ).fetchall()
+        con.close()
+    assert len(chosen["one"]) > 20_000
+    assert chosen["parts"] == chosen["one"]

@@ -91,9 +91,17 @@ def _types(con: duckdb.DuckDBPyConnection, source_id: str) -> dict[str, str]:
     return {str(n): str(t) for n, t in rows}
 
 
-def _obs_sql(con: duckdb.DuckDBPyConnection, contribs: list[Contribution], only: bool) -> str:
+def _obs_sql(
+    con: duckdb.DuckDBPyConnection,
+    contribs: list[Contribution],
+    only: bool,
+    part: tuple[int, int] = (0, 1),
+) -> str:
     """One UNPIVOT per (source, entity): a std row becomes one row per non-null attribute;
-    with ``only``, just the rows linked to a golden record listed in ``g_affected``."""
+    with ``only``, just the rows linked to a golden record listed in ``g_affected``; with
+    ``part`` = (i, n), just the golden records whose id hashes to partition i of n."""
+    i, n = part
+    in_part = f"AND hash(l.target_id) % {n} = {i}" if n > 1 else ""
     groups: dict[tuple[str, str], list[Contribution]] = defaultdict(list)
     for c in contribs:
         groups[(c.source_id, c.entity)].append(c)
@@ -112,7 +120,7 @@ def _obs_sql(con: duckdb.DuckDBPyConnection, contribs: list[Contribution], only:
                   FROM {std_table(source_id)} s
                   JOIN links l ON l.source_id = '{source_id}' AND l.entity = '{entity}'
                        AND l.record_key = s._record_key
-                       AND l.status = 'linked' AND l.target_id IS NOT NULL
+                       AND l.status = 'linked' AND l.target_id IS NOT NULL {in_part}
                   {
                 "JOIN g_affected a ON a.entity = l.entity AND a.entity_id = l.target_id"
                 if only
@@ -162,10 +170,41 @@ def survive(
     # Observations stream straight into the two groupings (never materialised: at national
     # volume they are tens of millions of rows). The record to cite for a value: a master
     # record first, then the most recent, then the greatest source and record key (a struct's
-    # max is deterministic, unlike arg_max on ties).
+    # max is deterministic, unlike arg_max on ties). The groupings' struct states cannot spill
+    # to disk, so a large build runs in partitions of golden records (by id hash) that each fit
+    # in memory.
+    parts = 1 if only_affected else _partitions(con)
+    for i in range(parts):
+        _survive_part(con, contribs, rules, build_time, only_affected, (i, parts), first=i == 0)
+    (n,) = con.execute("SELECT coalesce(sum(n_obs), 0) FROM g_new").fetchone() or (0,)
+    con.execute("ALTER TABLE g_new DROP COLUMN n_obs")
+    return int(n)
+
+
+#: Linked records per partition of a full build (about 2 GB of grouping state at most).
+LINKS_PER_PARTITION = 600_000
+
+
+def _partitions(con: duckdb.DuckDBPyConnection) -> int:
+    (linked,) = con.execute(
+        "SELECT count(*) FROM links WHERE status = 'linked' AND target_id IS NOT NULL"
+    ).fetchone() or (0,)
+    return max(1, -(-int(linked) // LINKS_PER_PARTITION))
+
+
+def _survive_part(
+    con: duckdb.DuckDBPyConnection,
+    contribs: list[Contribution],
+    rules: list[tuple[str, str, str, bool, list[str]]],
+    build_time: object,
+    only_affected: bool,
+    part: tuple[int, int],
+    first: bool,
+) -> None:
+    target = "CREATE OR REPLACE TEMP TABLE g_new AS" if first else "INSERT INTO g_new"
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE g_new AS
-        WITH o AS ({_obs_sql(con, contribs, only_affected)}),
+        f"""{target}
+        WITH o AS ({_obs_sql(con, contribs, only_affected, part)}),
         vals AS (
             SELECT o.entity, o.entity_id, o.attribute, o.value, count(*) AS freq,
                    bool_or(o.source_id = g.master_source) AS has_master,
@@ -181,6 +220,3 @@ def survive(
               FROM vals GROUP BY entity, entity_id, attribute)""",
         {"build_time": build_time},
     )
-    (n,) = con.execute("SELECT coalesce(sum(n_obs), 0) FROM g_new").fetchone() or (0,)
-    con.execute("ALTER TABLE g_new DROP COLUMN n_obs")
-    return int(n)
