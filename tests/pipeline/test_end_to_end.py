@@ -158,3 +158,28 @@ def test_second_run_without_change_loads_nothing(loaded: Loaded) -> None:
         assert report.status == "ok", (report.source_id, report.message)
         assert report.new == report.changed == report.tombstoned == 0, report
         assert report.reconciled
+
+
+def test_reading_ahead_changes_nothing_but_timing(
+    loaded: Loaded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no read-ahead budget (each source read only while the one before it runs) the run
+    accounts for every row exactly as with the default budget."""
+    import shutil
+
+    import ndc.pipeline.service as service
+
+    d = tmp_path / "ndc-data"
+    shutil.copytree(loaded.data_dir / "synth", d / "synth")
+    monkeypatch.setattr(service, "READ_AHEAD_BYTES", 0)
+    reports = {r.source_id: r for r in run_pipeline(d, loaded.configs)}
+    assert set(reports) == set(loaded.first)
+    for sid, first in loaded.first.items():
+        r = reports[sid]
+        assert (r.rows_read, r.new, r.rejected, r.accepted, r.quarantined) == (
+            first.rows_read,
+            first.new,
+            first.rejected,
+            first.accepted,
+            first.quarantined,
+        ), sid

@@ -35,9 +35,9 @@ from ndc.pipeline.store import (
 from ndc.quality.engine import Outcome, check_batch, merge_batch, write_scorecard
 from ndc.quality.rules import Rule, connected_rules, field_rules
 from ndc.quality.source_checks import source_checks
-from ndc.sources.connectors import RawBatch
+from ndc.sources.connectors import RawBatch, resolve_files
 from ndc.sources.exceptions import SourceError
-from ndc.sources.schemas import SourceConfig
+from ndc.sources.schemas import FileConnection, SourceConfig
 from ndc.standardize.distinct import quote_identifier as q
 
 
@@ -83,6 +83,10 @@ class RunReport:
 
 
 Progress = Callable[[str, int], None]  # (source about to run, sources done)
+# Source data read ahead of the source running, at most (by size on disk; a SQL source counts
+# as SQL_SOURCE_BYTES): the batches wait in memory, as Arrow tables about that size.
+READ_AHEAD_BYTES = 1 << 30
+SQL_SOURCE_BYTES = 256 << 20
 
 
 def _now() -> datetime:
@@ -323,6 +327,12 @@ def _save_run(con: duckdb.DuckDBPyConnection, r: RunReport, started: datetime) -
     )  # fmt: skip
 
 
+def _source_bytes(cfg: SourceConfig, data_dir: Path) -> int:
+    if isinstance(cfg.connection, FileConnection):
+        return sum(p.stat().st_size for p in resolve_files(cfg.connection, data_dir))
+    return SQL_SOURCE_BYTES
+
+
 def run_pipeline(
     data_dir: Path,
     configs: list[SourceConfig],
@@ -334,26 +344,32 @@ def run_pipeline(
     order = {"population": 0, "business_registry": 1}
     ordered = sorted(configs, key=lambda c: (order.get(c.id, 9), c.id))
     con = connect(data_dir)
-    # The next source is read (Python, mostly) while this one runs in DuckDB (no GIL): on two
-    # cores the reading of all but the first source is hidden behind the database work.
+    # Sources ahead are read (Python, mostly) while this one runs in DuckDB (no GIL): on two
+    # cores the reading is hidden behind the database work. Reading as far ahead as the memory
+    # budget allows (at least the next source) keeps the second core busy through the long
+    # runs of the large registers.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ndc-read")
+    reads: dict[int, Future[list[RawBatch] | None]] = {}
+    sizes = [_source_bytes(cfg, data_dir) for cfg in ordered]
+    submitted = 0
 
-    def prefetch(cfg: SourceConfig) -> Future[list[RawBatch] | None] | None:
-        if "ingest" not in steps:
-            return None
-        return pool.submit(read_changed, cfg, data_dir, read_plan(con, cfg))
+    def prefetch(running: int) -> None:
+        nonlocal submitted
+        while "ingest" in steps and submitted < len(ordered):
+            held = sum(sizes[running:submitted])
+            if submitted > running + 1 and held + sizes[submitted] > READ_AHEAD_BYTES:
+                return
+            cfg = ordered[submitted]
+            reads[submitted] = pool.submit(read_changed, cfg, data_dir, read_plan(con, cfg))
+            submitted += 1
 
     try:
         reports = []
-        upcoming = prefetch(ordered[0]) if ordered else None
         for i, cfg in enumerate(ordered):
-            current, upcoming = (
-                upcoming,
-                (prefetch(ordered[i + 1]) if i + 1 < len(ordered) else None),
-            )
+            prefetch(i)
             if progress:
                 progress(cfg.id, i)
-            reports.append(run_source(con, cfg, data_dir, steps, scope, current))
+            reports.append(run_source(con, cfg, data_dir, steps, scope, reads.pop(i, None)))
         con.execute("CHECKPOINT")
         return reports
     finally:
