@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -22,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchlib import nation, write_results
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results" / "e2e.json"
@@ -56,12 +57,6 @@ print(json.dumps({
 """
 
 
-def _generate(size: int, seed: int, out: Path) -> None:
-    from ndc.synth import SynthConfig, generate
-
-    generate(SynthConfig(citizens=size, seed=seed, out=out))
-
-
 def _fresh(data_dir: Path) -> None:
     """Everything but the synthetic files goes: each run starts from nothing."""
     for path in data_dir.iterdir():
@@ -74,12 +69,7 @@ def _fresh(data_dir: Path) -> None:
 
 
 def run_size(size: int, seed: int, work: Path) -> dict[str, object]:
-    data_dir = work / f"n{size}"
-    synth = data_dir / "synth"
-    if not (synth / "manifest.json").exists():
-        shutil.rmtree(data_dir, ignore_errors=True)
-        print(f"generating {size:,} citizens ...", flush=True)
-        _generate(size, seed, synth)
+    data_dir = nation(size, seed, work)
     _fresh(data_dir)
     print(f"running the chain on {size:,} citizens ...", flush=True)
     started = time.perf_counter()
@@ -113,14 +103,7 @@ def main() -> int:
     # Peak RSS of children is a high-water mark over all of them: one size per process tree
     # would be cleaner, so sizes run smallest first and each figure is the peak so far.
     runs = [run_size(size, args.seed, args.work) for size in sorted(args.sizes)]
-    doc = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "target": TARGET,
-        "runs": runs,
-    }  # fmt: skip
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    write_results(RESULTS, TARGET, runs)
     print(f"\n{'citizens':>10} {'rows read':>10} {'total s':>8} {'peak MB':>8}  steps (s)")
     for r in runs:
         steps = ", ".join(f"{k} {v}" for k, v in r["steps_s"].items())  # type: ignore[attr-defined]

@@ -12,17 +12,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchlib import nation, write_results
+
 HERE = Path(__file__).parent
 RESULTS = HERE / "results" / "pipeline.json"
+TARGET = "ingest + standardise + validate >= 50,000 rows/s, peak memory <= 6 GB"
 
 CHILD = """
 import json, sys, time
@@ -50,19 +51,8 @@ print(json.dumps({
 """
 
 
-def _generate(size: int, seed: int, out: Path) -> None:
-    from ndc.synth import SynthConfig, generate
-
-    generate(SynthConfig(citizens=size, seed=seed, out=out))
-
-
 def run_size(size: int, seed: int, work: Path) -> dict[str, object]:
-    data_dir = work / f"n{size}"
-    synth = data_dir / "synth"
-    if not (synth / "manifest.json").exists():
-        shutil.rmtree(data_dir, ignore_errors=True)
-        print(f"generating {size:,} citizens ...", flush=True)
-        _generate(size, seed, synth)
+    data_dir = nation(size, seed, work)
     for leftover in data_dir.glob("pipeline.duckdb*"):
         leftover.unlink()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -93,14 +83,7 @@ def main() -> int:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     runs = [run_size(size, args.seed, args.work) for size in args.sizes]
-    doc = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "target": "ingest + standardise + validate >= 50,000 rows/s, peak memory <= 6 GB",
-        "runs": runs,
-    }  # fmt: skip
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    write_results(RESULTS, TARGET, runs)
     print(f"\n{'citizens':>10} {'rows read':>10} {'wall s':>8} {'rows/s':>8} {'peak MB':>8}  steps")
     for r in runs:
         steps = ", ".join(f"{k} {v}" for k, v in r["steps_s"].items())  # type: ignore[attr-defined]
