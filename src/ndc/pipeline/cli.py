@@ -153,8 +153,9 @@ def print_chain(report: ChainReport, console: Console) -> None:
         g = report.golden
         entities = ", ".join(f"{n:,} {e}" for e, n in sorted(g.entities.items()))
         console.print(
-            f"golden records (bản ghi gốc thống nhất): {entities}; {g.recomputed:,} recomputed, "
-            f"{g.changed_attributes:,} attribute changes kept in history"
+            f"golden records (bản ghi gốc thống nhất): {entities}; {g.created_entities:,} new, "
+            f"{g.recomputed:,} recomputed, {g.changed_attributes:,} attribute changes of existing "
+            "records kept in history"
         )
     if report.published:
         p = report.published
