@@ -17,6 +17,7 @@ app = typer.Typer(
 def _register() -> None:
     from ndc.demo import demo
     from ndc.dictionary.cli import app as dictionary_app
+    from ndc.exchange.cli import app as members_app
     from ndc.golden.cli import app as golden_app
     from ndc.ledger.cli import app as ledger_app
     from ndc.link.cli import app as link_app
@@ -35,6 +36,7 @@ def _register() -> None:
     app.add_typer(link_app, name="link")
     app.add_typer(reconcile_app, name="reconcile")
     app.add_typer(golden_app, name="golden")
+    app.add_typer(members_app, name="members")
     app.command("synth")(synth)
     app.command("serve")(serve)
     app.command("demo")(demo)

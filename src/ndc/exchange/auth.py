@@ -1,0 +1,188 @@
+"""Client authentication: short-lived JWTs signed with a registered client key.
+
+A request carries ``Authorization: Bearer <jwt>``; the JWS header names the key (``kid``), the
+claims say who signs (``iss`` = client id), for whom (``aud``), when (``iat``/``exp``, at most
+:data:`MAX_LIFETIME` apart) and a unique ``jti``. Each check failing has its own exception.
+
+The key, client and member rows are read from the store on every token, so revoking a key or
+deactivating a client takes effect at once in every process. Used ``jti`` values are inserted
+into the store under a primary key: a replay is refused by any process sharing the store.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from ndc.exchange.exceptions import (
+    AlgorithmNotAllowed,
+    BadAudience,
+    BadIssuer,
+    BadSignature,
+    InactiveClient,
+    MalformedToken,
+    ReplayedToken,
+    RetryableExchangeError,
+    RevokedKey,
+    TokenExpired,
+    TokenLifetimeTooLong,
+    TokenNotYetValid,
+    UnknownKey,
+)
+from ndc.exchange.keys import PublicKey, load_public_key
+from ndc.exchange.models import Client, ClientKey, Member, UsedTokenId
+from ndc.exchange.schemas import KeyAlgorithm, VerifiedClient
+
+#: Default ``aud`` of tokens for this platform's exchange API.
+DEFAULT_AUDIENCE = "https://ndc.gov.vn/api"
+#: Longest accepted ``exp - iat`` in seconds.
+MAX_LIFETIME = 300
+#: Clock skew tolerated on ``iat``, ``nbf`` and ``exp`` in seconds.
+LEEWAY = 30
+MAX_JTI_LENGTH = 128
+_REQUIRED = ["iss", "aud", "iat", "exp", "jti"]
+_ALGORITHMS = frozenset(a.value for a in KeyAlgorithm)
+
+
+def make_token(
+    private_key_pem: str,
+    kid: str,
+    client_id: str,
+    audience: str = DEFAULT_AUDIENCE,
+    lifetime: int = 60,
+    now: int | None = None,
+    jti: str | None = None,
+) -> str:
+    """Sign a request token as a client does (the algorithm follows the key type)."""
+    key = serialization.load_pem_private_key(private_key_pem.encode("ascii"), password=None)
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        alg = KeyAlgorithm.EDDSA
+    elif isinstance(key, ec.EllipticCurvePrivateKey):
+        alg = KeyAlgorithm.ES256
+    else:
+        raise ValueError("use an Ed25519 or EC P-256 private key")
+    iat = int(time.time()) if now is None else now
+    claims = {"iss": client_id, "aud": audience, "iat": iat, "exp": iat + lifetime,
+              "jti": jti or secrets.token_urlsafe(16)}  # fmt: skip
+    return jwt.encode(claims, key, algorithm=alg.value, headers={"kid": kid})
+
+
+class TokenVerifier:
+    """Verifies request tokens against the registry in the serving store."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        audience: str = DEFAULT_AUDIENCE,
+        max_lifetime: int = MAX_LIFETIME,
+        leeway: int = LEEWAY,
+        prune_every: float = 60.0,
+    ) -> None:
+        self.engine = engine
+        self.audience = audience
+        self.max_lifetime = max_lifetime
+        self.leeway = leeway
+        self.prune_every = prune_every
+        # kid is the key's thumbprint, so a kid always names the same public key: safe to cache.
+        self._keys: dict[str, PublicKey] = {}
+        self._lock = threading.Lock()
+        self._last_prune = 0.0
+
+    def verify(self, token: str) -> VerifiedClient:
+        """Return who the token speaks for, or raise the specific refusal."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise MalformedToken(f"not a signed JWT: {exc}") from exc
+        alg, kid = header.get("alg"), header.get("kid")
+        if alg not in _ALGORITHMS:
+            raise AlgorithmNotAllowed(f"algorithm {alg!r} is not accepted; use EdDSA or ES256")
+        if not isinstance(kid, str) or not kid:
+            raise MalformedToken("the header has no 'kid'")
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(ClientKey.algorithm, ClientKey.public_key_pem, ClientKey.revoked_at,
+                       Client.id, Client.active, Member.code, Member.active)
+                .join(Client, Client.id == ClientKey.client_id)
+                .join(Member, Member.code == Client.member_code)
+                .where(ClientKey.kid == kid)
+            ).first()  # fmt: skip
+        if row is None:
+            raise UnknownKey(f"no registered key {kid!r}")
+        key_alg, pem, revoked_at, client_id, client_active, member_code, member_active = row
+        if revoked_at is not None:
+            raise RevokedKey(f"key {kid} was revoked")
+        if alg != key_alg:
+            raise AlgorithmNotAllowed(f"key {kid} is a {key_alg} key, the token says {alg}")
+        claims = self._decode(token, self._public_key(kid, pem), key_alg, client_id)
+        exp, iat, jti = claims["exp"], claims["iat"], claims["jti"]
+        if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_LENGTH:
+            raise MalformedToken(f"'jti' must be a string of 1-{MAX_JTI_LENGTH} characters")
+        if int(exp) - int(iat) > self.max_lifetime:
+            raise TokenLifetimeTooLong(f"tokens may live at most {self.max_lifetime} s")
+        if not (client_active and member_active):
+            raise InactiveClient(f"client {client_id} is not active")
+        self._remember(client_id, jti, int(exp) + self.leeway)
+        return VerifiedClient(client_id=client_id, member_code=member_code, kid=kid, jti=jti,
+                              expires_at=int(exp))  # fmt: skip
+
+    def _public_key(self, kid: str, pem: str) -> PublicKey:
+        key = self._keys.get(kid)
+        if key is None:
+            key, _ = load_public_key(pem)
+            self._keys[kid] = key
+        return key
+
+    def _decode(self, token: str, key: PublicKey, alg: str, client_id: str) -> dict[str, Any]:
+        try:
+            return jwt.decode(
+                token, key, algorithms=[alg], audience=self.audience, issuer=client_id,
+                leeway=self.leeway, options={"require": _REQUIRED},
+            )  # fmt: skip
+        except jwt.InvalidSignatureError as exc:
+            raise BadSignature("the signature does not verify with the registered key") from exc
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenExpired("the token has expired") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise TokenNotYetValid(f"{exc}: check the client's clock") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise BadAudience(f"the audience must be {self.audience!r}") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise BadIssuer(f"'iss' must be the key's client {client_id!r}") from exc
+        except jwt.InvalidTokenError as exc:
+            raise MalformedToken(str(exc)) from exc
+
+    def _remember(self, client_id: str, jti: str, until: int) -> None:
+        """Record the jti; a duplicate primary key means the token was already used."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(UsedTokenId).values(client_id=client_id, jti=jti, expires_at=until)
+                )
+        except IntegrityError as exc:
+            raise ReplayedToken(f"token id {jti!r} was already used") from exc
+        except OperationalError as exc:
+            raise RetryableExchangeError(f"could not record the token id: {exc}") from exc
+        self._maybe_prune()
+
+    def _maybe_prune(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_prune < self.prune_every:
+                return
+            self._last_prune = now
+        self.prune()
+
+    def prune(self) -> int:
+        """Delete token ids whose tokens can no longer be accepted; returns how many."""
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(UsedTokenId).where(UsedTokenId.expires_at < time.time()))
+        return int(result.rowcount or 0)
