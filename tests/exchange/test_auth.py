@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
@@ -204,3 +205,19 @@ def test_prune_removes_only_expired_token_ids(registered: Registered) -> None:
     assert registered.verifier.prune() == 1
     with Session(registered.engine) as s:
         assert s.scalar(select(func.count()).select_from(UsedTokenId)) == 1
+
+
+def test_concurrent_replay_accepted_exactly_once(registered: Registered) -> None:
+    token = _token(registered)
+    verifiers = [TokenVerifier(registered.engine) for _ in range(6)]
+
+    def attempt(v: TokenVerifier) -> str:
+        try:
+            v.verify(token)
+        except ReplayedToken:
+            return "replay"
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = sorted(pool.map(attempt, verifiers))
+    assert outcomes == ["ok"] + ["replay"] * 5
