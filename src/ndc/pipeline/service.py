@@ -350,7 +350,7 @@ def run_pipeline(
     # runs of the large registers.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ndc-read")
     reads: dict[int, Future[list[RawBatch] | None]] = {}
-    sizes = [_source_bytes(cfg, data_dir) for cfg in ordered]
+    sizes = [_source_bytes(cfg, data_dir) for cfg in ordered] if "ingest" in steps else []
     submitted = 0
 
     def prefetch(running: int) -> None:
