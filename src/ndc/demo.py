@@ -30,6 +30,9 @@ def run_demo(settings: Settings, console: Console) -> None:
     print_reports(chain.runs, console)
     report_quality(settings, chain.runs, console)
     print_chain(chain, console)
+    if chain.parcels is not None:
+        p = chain.parcels
+        console.print(f"land parcels published by owner: {p.parcels:,} ({p.owned:,} owners linked)")
     if chain.ok:
         console.rule(
             "[bold]3. Reconciliation (đối soát) with the population and business registers"

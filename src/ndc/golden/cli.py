@@ -11,6 +11,7 @@ from rich.table import Table
 from ndc.console import make_console
 from ndc.golden.contributions import GOLDEN_ENTITIES
 from ndc.golden.exceptions import GoldenError
+from ndc.golden.parcels import publish_parcels
 from ndc.golden.publish import create_tables, publish
 from ndc.golden.readers import get_golden, golden_as_of, history
 from ndc.golden.schemas import GoldenRecord
@@ -52,12 +53,14 @@ def build(run_id: Annotated[str | None, typer.Option(help="Run id to record.")] 
 def publish_cmd(
     run_id: Annotated[str | None, typer.Option(help="Run id to record.")] = None,
 ) -> None:
-    """Write the records that changed since the last publish into the serving store."""
+    """Write the records, then the land parcels, that changed since the last publish into the
+    serving store."""
     settings = get_settings()
     engine = create_store_engine(settings.store_url)
     try:
         with console.status("publishing changed records..."):
             res = publish(settings.data_dir, engine, run_id)
+            parcels = publish_parcels(settings.data_dir, engine, res.run_id)
     except GoldenError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
@@ -67,6 +70,11 @@ def publish_cmd(
     console.print(
         f"{res.written:,} written, {res.deleted:,} deleted, {res.unchanged:,} unchanged, "
         f"{res.events:,} events{seqs} in {res.seconds:.1f} s"
+    )
+    console.print(
+        f"land parcels: {parcels.parcels:,} ({parcels.owned:,} with a linked owner); "
+        f"{parcels.inserted:,} inserted, {parcels.updated:,} updated, "
+        f"{parcels.deleted:,} deleted in {parcels.seconds:.1f} s"
     )
 
 

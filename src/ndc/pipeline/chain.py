@@ -1,6 +1,7 @@
 """The whole integration chain in one call: ingest -> standardise -> validate -> link -> golden
-records -> publish. The demo, ``ndc pipeline chain`` and the end-to-end benchmark call this; each
-step is the same service function its own command calls, so nothing here is a second code path.
+records -> publish (golden records, then land parcels by owner). The demo, ``ndc pipeline
+chain`` and the end-to-end benchmark call this; each step is the same service function its own
+command calls, so nothing here is a second code path.
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ndc.golden import BuildStats, PublishResult, build_golden, publish
+from ndc.golden import (
+    BuildStats,
+    ParcelPublishResult,
+    PublishResult,
+    build_golden,
+    publish,
+    publish_parcels,
+)
 from ndc.link import LinkRunReport, link_sources
 from ndc.pipeline.service import Progress, RunReport, run_pipeline
 from ndc.sources.schemas import SourceConfig
@@ -28,6 +36,7 @@ class ChainReport:
     link: LinkRunReport | None = None
     golden: BuildStats | None = None
     published: PublishResult | None = None
+    parcels: ParcelPublishResult | None = None  # land parcels, published with the records
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -72,6 +81,7 @@ def run_chain(
     engine = create_store_engine(store_url)
     try:
         report.published = publish(data_dir, engine)
+        report.parcels = publish_parcels(data_dir, engine, report.published.run_id)
     finally:
         engine.dispose()
     report.timings["publish"] = time.perf_counter() - t
