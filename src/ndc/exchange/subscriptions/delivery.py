@@ -1,0 +1,220 @@
+"""Deliver due notices by HTTP POST, at least once, in ``seq`` order per subscription.
+
+Decisions (what a receiver can rely on):
+
+- **At least once, same id.** Before each POST the attempt is committed together with its next
+  retry time (a lease). If the process dies between the POST and recording the answer, the
+  notice is sent again after that back-off with the same ``webhook-id``; receivers de-duplicate
+  on it. Two workers never send one delivery at once: the claim is a conditional UPDATE.
+- **Order.** Only the oldest pending delivery of a subscription is ever sent (head of line):
+  a receiver sees a subscription's notices in ``seq`` order, and one that is down holds back
+  only its own queue. A failed (given-up) notice no longer holds the queue; a replayed one
+  (:func:`~ndc.exchange.subscriptions.service.redeliver`) goes before newer pending ones.
+- **Answers.** 2xx: delivered. 410 Gone: the receiver asks to stop; the notice fails and the
+  subscription is deactivated (its queue stays listable). Anything else (other 4xx, 5xx,
+  redirects, which are not followed, timeouts, refused connections) is retried: a 401 or 404
+  from a receiver is usually a deployment mistake fixed within hours, and giving up early
+  would lose notices silently. ``Retry-After`` (seconds) on any answer defers the next try.
+- **Back-off.** ``base * 2**(n-1)`` seconds after the n-th failure (1 s, 2 s, 4 s, ...), capped
+  at one hour, times a random factor in [0.75, 1] so that receivers coming back are not hit by
+  every sender at once; the schedule still grows with each failure.
+- **Giving up.** A notice still failing ``max_age`` (3 days) after it was queued is marked
+  ``failed``; it stays listable and can be redelivered. Clients that were down longer catch
+  up through the pull feed.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, func, select, update
+
+from ndc.exchange.subscriptions.models import Delivery, Subscription
+from ndc.exchange.subscriptions.schemas import DeliverResult, DeliveryStatus
+from ndc.exchange.subscriptions.service import as_utc, utcnow
+from ndc.exchange.subscriptions.signing import webhook_headers
+
+log = logging.getLogger(__name__)
+PENDING = DeliveryStatus.PENDING.value
+USER_AGENT = "ndc-webhooks/1"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base: float = 1.0  # seconds before the first retry
+    cap: float = 3600.0  # longest wait between two attempts
+    max_age: timedelta = timedelta(days=3)  # give up on a notice this long after it was queued
+    jitter: float = 0.25  # waits are shortened by up to this fraction, at random
+
+
+def backoff(failures: int, retry: RetryPolicy, rng: random.Random) -> float:
+    """Seconds to wait after the ``failures``-th failed attempt."""
+    raw = min(retry.cap, retry.base * 2.0 ** min(failures - 1, 62))
+    return raw * (1.0 - retry.jitter * rng.random())
+
+
+def new_http_client(timeout: float = 5.0) -> httpx.Client:
+    """The client deliveries use: short timeout, redirects not followed."""
+    return httpx.Client(timeout=timeout, follow_redirects=False, headers={"user-agent": USER_AGENT})
+
+
+@dataclass
+class _Claim:
+    id: str
+    subscription_id: str
+    payload: str
+    secret: str
+    url: str
+    queued_at: datetime
+    lease_until: datetime
+
+
+def _claim(
+    engine: Engine, subscription_id: str, now: datetime, retry: RetryPolicy, rng: random.Random
+) -> _Claim | None:
+    """Take the subscription's oldest pending delivery if it is due, recording the attempt."""
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(
+                Delivery.id,
+                Delivery.seq,
+                Delivery.payload,
+                Delivery.attempts,
+                Delivery.queued_at,
+                Delivery.next_attempt_at,
+                Subscription.secret,
+                Subscription.callback_url,
+            )
+            .join(Subscription, Subscription.id == Delivery.subscription_id)
+            .where(
+                Delivery.subscription_id == subscription_id,
+                Delivery.status == PENDING,
+                Subscription.active.is_(True),
+            )
+            .order_by(Delivery.seq)
+            .limit(1)
+        ).first()
+        if row is None or as_utc(row.next_attempt_at) > now:
+            return None
+        lease = now + timedelta(seconds=backoff(row.attempts + 1, retry, rng))
+        taken = conn.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == row.id, Delivery.status == PENDING, Delivery.attempts == row.attempts
+            )
+            .values(attempts=row.attempts + 1, last_attempt_at=now, next_attempt_at=lease)
+        ).rowcount
+    if taken != 1:  # another worker took it
+        return None
+    return _Claim(
+        row.id,
+        subscription_id,
+        row.payload,
+        row.secret,
+        row.callback_url,
+        as_utc(row.queued_at),
+        lease,
+    )
+
+
+def _post(
+    http: httpx.Client, claim: _Claim, now: datetime
+) -> tuple[int | None, str | None, float | None]:
+    """(status, error, retry-after seconds) of one attempt."""
+    body = claim.payload.encode()
+    headers = webhook_headers(claim.secret, claim.id, int(now.timestamp()), body)
+    try:
+        resp = http.post(claim.url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:500], None
+    if 200 <= resp.status_code < 300:
+        return resp.status_code, None, None
+    after = resp.headers.get("retry-after", "")
+    return resp.status_code, f"HTTP {resp.status_code}", float(after) if after.isdigit() else None
+
+
+def _record(
+    engine: Engine,
+    claim: _Claim,
+    now: datetime,
+    answer: tuple[int | None, str | None, float | None],
+    retry: RetryPolicy,
+) -> str:
+    """Store an attempt's outcome; returns delivered | retrying | failed | gone."""
+    status, error, after = answer
+    values: dict[str, Any] = {"last_status": status, "last_error": error}
+    outcome = "retrying"
+    if error is None:
+        values.update(status=DeliveryStatus.DELIVERED.value, delivered_at=now)
+        outcome = "delivered"
+    elif status == 410:
+        values.update(status=DeliveryStatus.FAILED.value)
+        outcome = "gone"
+    elif now - claim.queued_at >= retry.max_age:
+        values.update(status=DeliveryStatus.FAILED.value)
+        outcome = "failed"
+    elif after is not None:
+        deferred = now + timedelta(seconds=min(after, retry.cap))
+        values.update(next_attempt_at=max(claim.lease_until, deferred))
+    with engine.begin() as conn:
+        conn.execute(update(Delivery).where(Delivery.id == claim.id).values(**values))
+        if outcome == "gone":
+            conn.execute(
+                update(Subscription)
+                .where(Subscription.id == claim.subscription_id)
+                .values(active=False, inactive_reason="receiver-gone")
+            )
+    return outcome
+
+
+def _queues(engine: Engine, now: datetime) -> list[str]:
+    """Subscriptions with a pending delivery due now, the longest-waiting first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Delivery.subscription_id, func.min(Delivery.next_attempt_at).label("due"))
+            .join(Subscription, Subscription.id == Delivery.subscription_id)
+            .where(
+                Delivery.status == PENDING,
+                Delivery.next_attempt_at <= now,
+                Subscription.active.is_(True),
+            )
+            .group_by(Delivery.subscription_id)
+            .order_by("due")
+        ).all()
+    return [r.subscription_id for r in rows]
+
+
+def deliver_due(
+    engine: Engine,
+    http_client: httpx.Client,
+    now: datetime | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    rng: random.Random | None = None,
+    limit: int = 500,
+) -> DeliverResult:
+    """POST the deliveries due at ``now`` (at most ``limit`` attempts) and record the answers."""
+    now = as_utc(now or utcnow())
+    retry = retry or RetryPolicy()
+    rng = rng or random.Random()
+    counts = {"attempted": 0, "delivered": 0, "retrying": 0, "failed": 0, "deactivated": 0}
+    for subscription_id in _queues(engine, now):
+        while counts["attempted"] < limit:
+            claim = _claim(engine, subscription_id, now, retry, rng)
+            if claim is None:
+                break
+            counts["attempted"] += 1
+            outcome = _record(engine, claim, now, _post(http_client, claim, now), retry)
+            if outcome == "gone":
+                counts["failed"] += 1
+                counts["deactivated"] += 1
+            else:
+                counts[outcome] += 1
+            if outcome != "delivered":
+                break  # keep this subscription's order: its head must go first
+    return DeliverResult(**counts)
