@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
     port: int = typer.Option(8000, help="Port to bind."),
-    workers: int = typer.Option(1, help="Worker processes."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (rate limits are shared out)."),
+    access_log: bool = typer.Option(
+        False, help="Log every request line (the ledger already records every data access)."
+    ),
 ) -> None:
-    """Serve the NDC API (docs at /docs) and the transparency log."""
+    """Serve the NDC API (docs at /docs), the exchange under /api/v1 and the transparency log."""
     import uvicorn
 
-    uvicorn.run("ndc.web:create_app", factory=True, host=host, port=port, workers=workers)
+    # Workers are separate processes: they read the worker count from the environment.
+    os.environ["NDC_SERVE_WORKERS"] = str(workers)
+    uvicorn.run(
+        "ndc.web:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        loop="auto",
+        http="auto",
+    )

@@ -35,6 +35,28 @@ class Settings(BaseSettings):
         description="Key for pseudonymous subject references in the ledger. Demo mode derives one.",
     )
 
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token of the exchange admin API. Demo mode derives one from the seed.",
+    )
+    exchange_audience: str = Field(
+        default="https://ndc.gov.vn/api",
+        description="The 'aud' every client token must carry: this deployment's API address.",
+    )
+    exchange_rate_per_second: float = Field(
+        default=500.0, gt=0, description="Default per-client request rate (all workers together)."
+    )
+    exchange_burst: int = Field(default=1000, ge=1, description="Default per-client burst size.")
+    exchange_daily_quota: int | None = Field(
+        default=None, ge=1, description="Default per-client requests per day (none: unlimited)."
+    )
+    serve_workers: int = Field(
+        default=1, ge=1, description="Worker processes of ndc serve (rate limits are split)."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body the API accepts."
+    )
+
     @property
     def store_url(self) -> str:
         """The serving store's SQLAlchemy URL."""

@@ -11,6 +11,7 @@ from ndc.settings import Settings, get_settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the NDC web app for ``settings`` (process settings by default)."""
+    from ndc.exchange.api import install as install_exchange
     from ndc.ledger.api import build_router as ledger_router
 
     settings = settings or get_settings()
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_problem_handlers(app)
     app.include_router(ledger_router(settings))
+    install_exchange(app, settings)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import jwt
@@ -96,8 +97,12 @@ class TokenVerifier:
         self._lock = threading.Lock()
         self._last_prune = 0.0
 
-    def verify(self, token: str) -> VerifiedClient:
-        """Return who the token speaks for, or raise the specific refusal."""
+    def verify(self, token: str, remember: bool = True) -> VerifiedClient:
+        """Return who the token speaks for, or raise the specific refusal.
+
+        ``remember=False`` skips recording the ``jti``: the caller must then pass it to
+        :meth:`remember_many` (the API does, once per batch of requests) before trusting it.
+        """
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -130,7 +135,8 @@ class TokenVerifier:
             raise TokenLifetimeTooLong(f"tokens may live at most {self.max_lifetime} s")
         if not (client_active and member_active):
             raise InactiveClient(f"client {client_id} is not active")
-        self._remember(client_id, jti, int(exp) + self.leeway)
+        if remember:
+            self._remember(client_id, jti, int(exp) + self.leeway)
         return VerifiedClient(client_id=client_id, member_code=member_code, kid=kid, jti=jti,
                               expires_at=int(exp))  # fmt: skip
 
@@ -172,6 +178,41 @@ class TokenVerifier:
         except OperationalError as exc:
             raise RetryableExchangeError(f"could not record the token id: {exc}") from exc
         self._maybe_prune()
+
+    def remember_many(self, items: Sequence[tuple[str, str, int]]) -> list[bool]:
+        """Record ``(client_id, jti, keep_until)`` rows in one transaction; true = first use.
+
+        One multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per chunk: the rows it
+        returns are the token ids nobody used before, in this batch or in any process. A
+        repeat inside the batch counts once (the first occurrence).
+        """
+        if not items:
+            return []
+        accepted: set[tuple[str, str]] = set()
+        try:
+            with self.engine.begin() as conn:
+                mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+                cursor = conn.connection.cursor()
+                try:
+                    for k in range(0, len(items), 300):
+                        chunk = items[k : k + 300]
+                        values = ", ".join([f"({mark}, {mark}, {mark})"] * len(chunk))
+                        cursor.execute(
+                            "INSERT INTO exchange_used_jti (client_id, jti, expires_at) "
+                            f"VALUES {values} ON CONFLICT DO NOTHING RETURNING client_id, jti",
+                            [v for row in chunk for v in row],
+                        )
+                        accepted.update((r[0], r[1]) for r in cursor.fetchall())
+                finally:
+                    cursor.close()
+        except OperationalError as exc:
+            raise RetryableExchangeError(f"could not record token ids: {exc}") from exc
+        out: list[bool] = []
+        for client_id, jti, _ in items:
+            out.append((client_id, jti) in accepted)
+            accepted.discard((client_id, jti))
+        self._maybe_prune()
+        return out
 
     def _maybe_prune(self) -> None:
         now = time.monotonic()

@@ -1,0 +1,153 @@
+"""The exchange API under ``/api/v1``: data services, admin, citizen view, consents, subscriptions.
+
+:func:`install` wires it into the app: the serving store and its tables, the shared context,
+the problem-details mapping of every :class:`~ndc.exchange.exceptions.ExchangeError`, the body
+size limit and the routers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ndc.exchange.api.context import ExchangeContext, admin_secret
+from ndc.exchange.api.deps import AdminDep, Call, CallDep, ContextDep
+from ndc.exchange.api.limits import QuotaExceeded, RateLimited
+from ndc.exchange.exceptions import AuthenticationError, ExchangeError
+from ndc.problems import problem_response
+from ndc.settings import Settings
+
+__all__ = [
+    "AdminDep",
+    "Call",
+    "CallDep",
+    "ContextDep",
+    "ExchangeContext",
+    "QuotaExceeded",
+    "RateLimited",
+    "admin_secret",
+    "install",
+    "open_context",
+]
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                await self._refuse(scope, receive, send)
+                return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413, "payload-too-large", "Payload too large",
+            f"request bodies are limited to {self.limit} bytes", instance=scope.get("path"),
+        )  # fmt: skip
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _title(exc: ExchangeError) -> str:
+    doc = (type(exc).__doc__ or type(exc).__name__).strip().splitlines()[0]
+    return doc.rstrip(".").split(":")[0].split(";")[0][:80]
+
+
+def open_context(settings: Settings) -> ExchangeContext:
+    """The store with every table the exchange reads or writes, and the shared context."""
+    from ndc.exchange.api.limits import ClientLimit, QuotaUsage
+    from ndc.exchange.service import open_store
+    from ndc.golden import create_tables as golden_tables
+    from ndc.store.engine import Base
+
+    engine = open_store(settings)
+    golden_tables(engine)
+    Base.metadata.create_all(engine, tables=[ClientLimit.__table__, QuotaUsage.__table__])  # type: ignore[list-item]
+    from ndc.exchange.policy import create_tables as policy_tables
+    from ndc.golden.parcels import create_parcel_tables
+
+    policy_tables(engine)
+    create_parcel_tables(engine)
+    try:
+        from ndc.exchange.subscriptions import create_tables as subscription_tables
+    except ImportError:  # pragma: no cover - until subscriptions land
+        pass
+    else:
+        subscription_tables(engine)
+    return ExchangeContext(settings, engine)
+
+
+def _meta_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["meta"])
+
+    @router.get("/purposes", summary="Coded purposes (mục đích) a call may state")
+    def purposes() -> list[dict[str, Any]]:
+        from ndc.exchange.policy import Purpose
+
+        return [
+            {"code": p.value, "label_vi": p.label_vi, "label_en": p.label_en}
+            for p in Purpose
+        ]  # fmt: skip
+
+    return router
+
+
+def install(app: FastAPI, settings: Settings) -> ExchangeContext:
+    """Mount the exchange API on ``app``; returns the context (tests use it directly)."""
+    from ndc.exchange.api import admin, data, history
+
+    ctx = open_context(settings)
+    app.state.exchange = ctx
+
+    @app.exception_handler(ExchangeError)
+    async def _exchange_error(request: Request, exc: ExchangeError) -> JSONResponse:
+        headers: dict[str, str] = {}
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, AuthenticationError) and exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="ndc"'
+        return problem_response(
+            exc.status, exc.problem_type, _title(exc), str(exc),
+            instance=request.url.path, headers=headers or None,
+        )  # fmt: skip
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    for router in (data.build_router(), admin.build_router(), history.build_router()):
+        app.include_router(router)
+    app.include_router(_meta_router())
+    for module in ("ndc.exchange.policy.api", "ndc.exchange.subscriptions.api"):
+        try:
+            mod = __import__(module, fromlist=["build_router"])
+        except ImportError:
+            continue
+        app.include_router(mod.build_router())
+    return ctx

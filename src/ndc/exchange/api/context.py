@@ -1,0 +1,77 @@
+"""What every exchange request needs, built once per app: store, verifier, policy, ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+
+from ndc.exchange.api.commit import GroupCommitter
+from ndc.exchange.api.limits import Limiter
+from ndc.exchange.auth import TokenVerifier
+from ndc.ledger import AccessEvent, Ledger, LedgerError, get_ledger
+from ndc.problems import ProblemError
+from ndc.settings import Settings
+
+if TYPE_CHECKING:
+    from ndc.exchange.policy import PolicyEngine
+
+
+def admin_secret(settings: Settings) -> str | None:
+    """The admin API's bearer token: configured, or (demo mode only) derived from the seed."""
+    if settings.admin_token is not None:
+        return settings.admin_token.get_secret_value()
+    if settings.demo:
+        return hashlib.sha256(f"ndc-demo/admin/{settings.seed}".encode()).hexdigest()[:40]
+    return None
+
+
+class ExchangeContext:
+    """Shared, thread-safe services of the exchange API (one per app)."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.verifier = TokenVerifier(engine, audience=settings.exchange_audience)
+        self.limiter = Limiter(
+            engine,
+            rate=settings.exchange_rate_per_second,
+            burst=settings.exchange_burst,
+            daily_quota=settings.exchange_daily_quota,
+            workers=settings.serve_workers,
+        )
+        self.committer = GroupCommitter(self.verifier, self._ledger, self.limiter.record_usage)
+        self._admin = admin_secret(settings)
+
+    @cached_property
+    def policy(self) -> PolicyEngine:
+        from ndc.exchange.policy import PolicyEngine
+
+        return PolicyEngine(self.engine)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return get_ledger(self.settings, start=False)
+
+    def _ledger(self) -> Ledger:
+        return self.ledger
+
+    def subject_ref(self, identifier: str) -> str:
+        return self.ledger.subject_ref(identifier)
+
+    def admin_ok(self, token: str) -> bool:
+        return self._admin is not None and hmac.compare_digest(token, self._admin)
+
+    async def audit(self, events: Sequence[AccessEvent]) -> None:
+        """Record access events in the ledger; durable when this returns."""
+        try:
+            await self.committer.audit(events)
+        except LedgerError as exc:
+            raise ProblemError(
+                503, "audit-unavailable", "Audit log unavailable", "the access could not be "
+                "recorded, so it was not served; try again"
+            ) from exc  # fmt: skip

@@ -1,0 +1,160 @@
+"""Request dependencies of the exchange API: the authenticated call, the context, the admin.
+
+Every data request states who acts and why, in the spirit of X-Road's ``X-Road-UserId`` and
+``X-Road-Issue``: ``X-NDC-Purpose`` (a coded purpose), ``X-NDC-User-Id`` (the acting official,
+or the citizen when the portal acts for one), ``X-NDC-Case-Ref`` (the case or dossier) and, for
+lawful covert investigations only, ``X-NDC-Covert-Until``.
+"""
+
+# No `from __future__ import annotations`: FastAPI must see the real types of the dependencies.
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ndc.exchange.api.context import ExchangeContext
+from ndc.exchange.exceptions import AuthenticationError, ExchangeError, ReplayedToken
+
+_bearer = HTTPBearer(auto_error=False, description="A client token (JWT, EdDSA or ES256).")
+_admin_bearer = HTTPBearer(auto_error=False, description="The admin API token.")
+_USER_ID = re.compile(r"^[\w.@:-]{1,100}$")
+_CASE_REF = re.compile(r"^[\w./:#-]{1,100}$")
+_REQUEST_ID = re.compile(r"^[\w.:-]{1,100}$")
+
+
+class MissingCredentials(AuthenticationError):
+    """No bearer token: every exchange call is made by a registered client."""
+
+    problem_type = "unauthorized"
+
+
+class BadHeader(ExchangeError):
+    """A required call header is missing or malformed."""
+
+    problem_type = "bad-call-header"
+    status = 400
+
+
+class UnknownPurpose(BadHeader):
+    """``X-NDC-Purpose`` is not one of the coded purposes."""
+
+    problem_type = "unknown-purpose"
+
+
+class AdminRequired(ExchangeError):
+    """The admin API needs the admin token."""
+
+    problem_type = "admin-required"
+    status = 401
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authenticated, replay-checked request and what it states about itself."""
+
+    client_id: str
+    member_code: str
+    purpose: str
+    user_id: str
+    case_ref: str | None
+    request_id: str
+    covert_until: datetime | None
+
+
+def context(request: Request) -> ExchangeContext:
+    ctx: ExchangeContext = request.app.state.exchange
+    return ctx
+
+
+ContextDep = Annotated[ExchangeContext, Depends(context)]
+
+
+def _purposes() -> frozenset[str] | None:
+    try:
+        from ndc.exchange.policy import Purpose
+    except ImportError:  # pragma: no cover - the policy package ships with the exchange
+        return None
+    return frozenset(p.value for p in Purpose)
+
+
+def _covert(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise BadHeader("X-NDC-Covert-Until must be a date (YYYY-MM-DD)") from exc
+    until = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    if until <= datetime.now(UTC):
+        raise BadHeader("X-NDC-Covert-Until must be in the future")
+    return until
+
+
+async def current_call(
+    ctx: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    purpose: Annotated[
+        str | None, Header(alias="X-NDC-Purpose", description="Coded purpose.")
+    ] = None,
+    user_id: Annotated[
+        str | None, Header(alias="X-NDC-User-Id", description="The acting official's user id.")
+    ] = None,
+    case_ref: Annotated[
+        str | None, Header(alias="X-NDC-Case-Ref", description="Case or dossier reference.")
+    ] = None,
+    covert_until: Annotated[
+        str | None,
+        Header(alias="X-NDC-Covert-Until", description="Covert investigations: hide until."),
+    ] = None,
+    request_id: Annotated[str | None, Header(alias="X-Request-Id")] = None,
+) -> Call:
+    """Authenticate the client, apply its rate limit, check the headers, consume the token."""
+    if credentials is None:
+        raise MissingCredentials("send 'Authorization: Bearer <client token>'")
+    client = ctx.verifier.verify(credentials.credentials, remember=False)
+    ctx.limiter.check(client.client_id)
+    if not purpose:
+        raise BadHeader("X-NDC-Purpose is required: say why the data is needed")
+    known = _purposes()
+    if known is not None and purpose not in known:
+        raise UnknownPurpose(f"unknown purpose {purpose[:60]!r}; see GET /api/v1/purposes")
+    if not user_id or not _USER_ID.match(user_id):
+        raise BadHeader("X-NDC-User-Id is required: 1-100 letters, digits or . _ @ : -")
+    if case_ref is not None and not _CASE_REF.match(case_ref):
+        raise BadHeader("X-NDC-Case-Ref: 1-100 letters, digits or . / : # _ -")
+    if request_id is None or not _REQUEST_ID.match(request_id):
+        request_id = secrets.token_hex(8)
+    until = _covert(covert_until)
+    keep = client.expires_at + ctx.verifier.leeway
+    if not await ctx.committer.consume_jti(client.client_id, client.jti, keep):
+        raise ReplayedToken(f"token id {client.jti!r} was already used")
+    return Call(
+        client_id=client.client_id,
+        member_code=client.member_code,
+        purpose=purpose,
+        user_id=user_id,
+        case_ref=case_ref,
+        request_id=request_id,
+        covert_until=until,
+    )
+
+
+CallDep = Annotated[Call, Depends(current_call)]
+
+
+def require_admin(
+    ctx: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
+) -> str:
+    """The admin token (``NDC_ADMIN_TOKEN``; demo mode derives one)."""
+    if credentials is None or not ctx.admin_ok(credentials.credentials):
+        raise AdminRequired("send 'Authorization: Bearer <admin token>'")
+    return "admin"
+
+
+AdminDep = Annotated[str, Depends(require_admin)]

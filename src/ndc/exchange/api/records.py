@@ -1,0 +1,82 @@
+"""Reading published records for the API, minimised to the permitted fields while rendering.
+
+The request path reads the stored JSON text and renders only the permitted fields with their
+provenance: no per-attribute objects for fields the client will not see.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, text
+
+_ONE = text(
+    'SELECT entity_id, version, updated_at, "values", provenance FROM golden_records '
+    "WHERE entity = :entity AND entity_id = :id"
+)
+_MANY = text(
+    'SELECT entity_id, version, updated_at, "values", provenance FROM golden_records '
+    "WHERE entity = :entity AND entity_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def render(row: Sequence[Any], fields: Sequence[str] | None, dataset: str) -> dict[str, Any]:
+    """One record as the API returns it: ``fields`` only (``None``: every stored field)."""
+    entity_id, version, updated_at, values_text, prov_text = row
+    values: dict[str, Any] = json.loads(values_text)
+    prov: dict[str, Any] = json.loads(prov_text)
+    default = prov["record"]
+    origin: dict[str, list[Any]] = prov.get("from") or {}
+    unverified = set(prov.get("unverified") or ())
+    names = sorted(values) if fields is None else [f for f in fields if f in values]
+    out: dict[str, Any] = {}
+    for name in names:
+        source_id, _record_key, as_of = origin.get(name, default)
+        out[name] = {
+            "value": values[name],
+            "source": source_id,
+            "as_of": as_of,
+            "verified": name not in unverified,
+        }
+    return {
+        "dataset": dataset,
+        "id": entity_id,
+        "version": version,
+        "updated_at": _iso(updated_at),
+        "fields": out,
+    }
+
+
+def read_one(engine: Engine, entity: str, entity_id: str) -> Sequence[Any] | None:
+    with engine.connect() as conn:
+        return conn.execute(_ONE, {"entity": entity, "id": entity_id}).first()
+
+
+def read_many(engine: Engine, entity: str, ids: Sequence[str]) -> dict[str, Sequence[Any]]:
+    if not ids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(_MANY, {"entity": entity, "ids": list(ids)}).all()
+    return {r[0]: r for r in rows}
+
+
+def _norm(value: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", value).casefold().split())
+
+
+def matches(stored: str | None, claimed: str) -> bool:
+    """Verification compares canonical forms: NFC, case-folded, whitespace collapsed."""
+    return stored is not None and _norm(str(stored)) == _norm(claimed)
+
+
+def stored_values(row: Sequence[Any] | None) -> dict[str, Any]:
+    return {} if row is None else dict(json.loads(row[3]))

@@ -1,0 +1,90 @@
+"""Person lookups: authorised by the catalogue, minimised, with provenance, audited in the ledger."""
+
+from __future__ import annotations
+
+from tests.exchange.api.conftest import AN, BINH, PERSON_FIELDS, Api
+
+
+def test_person_lookup_returns_only_entitled_fields_with_provenance(api: Api) -> None:
+    r = api.client.get(f"/api/v1/persons/{AN}", headers=api.headers())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert sorted(body["fields"]) == PERSON_FIELDS  # phone and marital status are not entitled
+    assert body["fields"]["full_name"] == {"value": "Nguyễn Văn An", "source": "population",
+                                           "as_of": "2026-01-01T08:00:00", "verified": True}  # fmt: skip
+    assert body["access"]["legal_basis"] == "Nghị định 278/2025/NĐ-CP"
+
+
+def test_narrower_field_list_is_honoured_and_wider_one_refused(api: Api) -> None:
+    r = api.client.get(f"/api/v1/persons/{AN}?fields=date_of_birth", headers=api.headers())
+    assert list(r.json()["fields"]) == ["date_of_birth"]
+    r = api.client.get(f"/api/v1/persons/{AN}?fields=date_of_birth,phone", headers=api.headers())
+    assert r.status_code == 403
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"].endswith("/fields-not-allowed")
+
+
+def test_other_purpose_is_denied_and_the_denial_is_audited(api: Api) -> None:
+    r = api.client.get(f"/api/v1/persons/{AN}", headers=api.headers("tax-administration"))
+    assert r.status_code == 403
+    assert r.json()["type"].endswith("/purpose-not-allowed")
+    events = api.ledger_events()
+    assert [e["decision"] for e in events] == ["deny"]
+    assert events[0]["purpose"] == "tax-administration"
+    assert events[0]["subject"] == api.ctx.subject_ref(AN)
+    assert AN not in str(events)  # the public log holds a pseudonym, never the CCCD
+
+
+def test_every_access_is_in_the_ledger_with_fields_and_basis(api: Api) -> None:
+    for cccd in (AN, BINH, "001090000009"):  # the third has no record
+        api.client.get(f"/api/v1/persons/{cccd}", headers=api.headers())
+    events = api.ledger_events()
+    assert len(events) == 3
+    assert events[0]["fields"] == [f"person.{f}" for f in PERSON_FIELDS]
+    assert events[0]["actor"] == {"client": "BHXH/claims", "member": "BHXH"}
+    assert events[2]["fields"] == []  # not found: nothing was disclosed, the attempt is logged
+    assert {e["legal_basis"] for e in events} == {"Nghị định 278/2025/NĐ-CP"}
+
+
+def test_unknown_person_is_404_problem(api: Api) -> None:
+    r = api.client.get("/api/v1/persons/001090000009", headers=api.headers())
+    assert r.status_code == 404
+    assert r.json()["type"].endswith("/not-found")
+
+
+def test_malformed_and_injected_identifiers_are_refused_without_server_error(api: Api) -> None:
+    for bad in ("12345", "00109000000a", "1' OR '1'='1", "001090000001;DROP", "%00", "999090000001"):
+        r = api.client.get(f"/api/v1/persons/{bad}", headers=api.headers())
+        assert r.status_code in (404, 422), (bad, r.status_code)
+        assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_verify_answers_match_per_attribute_and_discloses_nothing_else(api: Api) -> None:
+    body = {"dataset": "person", "id": AN,
+            "attributes": {"date_of_birth": "1990-03-15", "full_name": "nguyễn  văn AN"}}  # fmt: skip
+    r = api.client.post("/api/v1/verify", json=body, headers=api.headers())
+    assert r.status_code == 200, r.text
+    assert r.json() == {"dataset": "person", "id": AN,
+                        "results": {"date_of_birth": "match", "full_name": "match"}}  # fmt: skip
+    body["attributes"] = {"date_of_birth": "1990-03-16"}
+    r = api.client.post("/api/v1/verify", json=body, headers=api.headers())
+    assert r.json()["results"] == {"date_of_birth": "no-match"}
+    body["attributes"] = {"phone": "0912345678"}  # not entitled, not even to verify
+    r = api.client.post("/api/v1/verify", json=body, headers=api.headers())
+    assert r.status_code == 403
+
+
+def test_bulk_lookup_answers_each_identifier(api: Api) -> None:
+    ids = [AN, BINH, "001090000009", "bad"]
+    r = api.client.post("/api/v1/persons/bulk", json={"ids": ids}, headers=api.headers())
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == ["found", "found", "not-found", "malformed-identifier"]
+    assert sorted(results[1]["fields"]) == PERSON_FIELDS
+    assert len(api.ledger_events()) == 3  # one per well-formed identifier
+
+
+def test_bulk_over_1000_identifiers_is_refused(api: Api) -> None:
+    r = api.client.post("/api/v1/persons/bulk", json={"ids": [AN] * 1001}, headers=api.headers())
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
