@@ -187,7 +187,7 @@ def test_changed_parcels_update_and_removed_ones_are_deleted(
     links[2] = ("P4", "person", CUONG, "linked", "reviewer", 1.0)  # a reviewer resolved P4
     put_land_links(land_dir, links)
     res = publish_parcels(land_dir, engine, "p2")
-    assert counts(res) == (0, 2, 1, 2) and res.written == 3
+    assert counts(res) == (0, 2, 1, 2) and res.written == 2
     [p1] = parcels_by_owner(engine, AN)
     assert (p1.parcel_id, p1.value("area_m2"), p1.value("land_use_type"), p1.run_id) == (
         "P1", "125", "TMD", "p2",

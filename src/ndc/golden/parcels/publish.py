@@ -33,6 +33,7 @@ from ndc.golden.parcels.sql import (
 from ndc.golden.publish import store_key
 from ndc.golden.service import new_run_id
 from ndc.golden.state import open_state
+from ndc.pipeline.store import one
 
 CHUNK = 20_000
 _COLS = ("parcel_id", "owner_id", "values", "provenance", "updated_at", "run_id")
@@ -70,10 +71,8 @@ def _resync(con: duckdb.DuckDBPyConnection, engine: Engine, key: str) -> None:
     """Make the bookkeeping of this store match its rows when the counts disagree."""
     with engine.connect() as conn:
         held = int(conn.execute(select(func.count()).select_from(LandParcelRow)).scalar_one())
-    row = con.execute(
-        "SELECT count(*) FROM parcels_published WHERE store_key = ?", [key]
-    ).fetchone()
-    if held == (int(row[0]) if row else 0):
+    (known,) = one(con, "SELECT count(*) FROM parcels_published WHERE store_key = ?", [key])
+    if held == int(known):
         return
     con.execute(
         "CREATE OR REPLACE TEMP TABLE lp_held "
@@ -83,8 +82,8 @@ def _resync(con: duckdb.DuckDBPyConnection, engine: Engine, key: str) -> None:
             LandParcelRow.provenance)  # fmt: skip
     with engine.connect() as conn:
         result = conn.execution_options(yield_per=CHUNK).execute(select(*cols))
+        names = ("parcel_id", "owner_id", "vals", "prov")
         for part in result.partitions():
-            names = ("parcel_id", "owner_id", "vals", "prov")
             batch = pa.table({n: pa.array([r[i] for r in part], pa.string())
                               for i, n in enumerate(names)})  # fmt: skip
             con.register("lp_batch", batch)
@@ -127,10 +126,7 @@ def publish_parcels(
         _resync(con, engine, key)
         con.execute(CHANGED_SQL, {"key": key})
         counts = dict(con.execute("SELECT kind, count(*) FROM lp_changed GROUP BY kind").fetchall())
-        total, owned = con.execute("SELECT count(*), count(owner_id) FROM lp_cur").fetchone() or (
-            0,
-            0,
-        )
+        total, owned = one(con, "SELECT count(*), count(owner_id) FROM lp_cur")
         if counts:
             with engine.begin() as conn:
                 _write(conn, con, run_id, now)

@@ -51,4 +51,5 @@ class ParcelPublishResult(_Frozen):
 
     @property
     def written(self) -> int:
-        return self.inserted + self.updated + self.deleted
+        """Parcels inserted or rewritten, as ``PublishResult.written`` counts records."""
+        return self.inserted + self.updated
