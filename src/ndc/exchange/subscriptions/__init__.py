@@ -20,6 +20,7 @@ from ndc.exchange.subscriptions.delivery import (
     backoff,
     deliver_due,
     new_http_client,
+    next_due,
 )
 from ndc.exchange.subscriptions.dispatcher import Dispatcher
 from ndc.exchange.subscriptions.entitlement import readable_fields
@@ -90,6 +91,7 @@ __all__ = [
     "list_deliveries",
     "list_subscriptions",
     "new_http_client",
+    "next_due",
     "readable_fields",
     "redeliver",
     "sign",

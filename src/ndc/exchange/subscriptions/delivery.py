@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Select, func, select, update
 
 from ndc.exchange.subscriptions.models import Delivery, Subscription
 from ndc.exchange.subscriptions.schemas import DeliverResult, DeliveryStatus
@@ -122,12 +123,11 @@ def _claim(
     )
 
 
-def _post(
-    http: httpx.Client, claim: _Claim, now: datetime
-) -> tuple[int | None, str | None, float | None]:
+def _post(http: httpx.Client, claim: _Claim) -> tuple[int | None, str | None, float | None]:
     """(status, error, retry-after seconds) of one attempt."""
     body = claim.payload.encode()
-    headers = webhook_headers(claim.secret, claim.id, int(now.timestamp()), body)
+    # The signed timestamp is the wall clock: receivers compare it with theirs to refuse replays.
+    headers = webhook_headers(claim.secret, claim.id, int(time.time()), body)
     try:
         resp = http.post(claim.url, content=body, headers=headers)
     except httpx.HTTPError as exc:
@@ -172,21 +172,38 @@ def _record(
     return outcome
 
 
+def _heads() -> Select[str, datetime]:
+    """Each active subscription's oldest pending delivery: the only one that may be sent."""
+    head = (
+        select(Delivery.subscription_id, func.min(Delivery.seq).label("seq"))
+        .where(Delivery.status == PENDING)
+        .group_by(Delivery.subscription_id)
+        .subquery()
+    )
+    return (
+        select(Delivery.subscription_id, Delivery.next_attempt_at)
+        .join(
+            head,
+            (head.c.subscription_id == Delivery.subscription_id) & (head.c.seq == Delivery.seq),
+        )
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .where(Subscription.active.is_(True))
+    )
+
+
 def _queues(engine: Engine, now: datetime) -> list[str]:
-    """Subscriptions with a pending delivery due now, the longest-waiting first."""
+    """Subscriptions whose next notice is due, the longest-waiting first."""
+    stmt = _heads().where(Delivery.next_attempt_at <= now).order_by(Delivery.next_attempt_at)
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(Delivery.subscription_id, func.min(Delivery.next_attempt_at).label("due"))
-            .join(Subscription, Subscription.id == Delivery.subscription_id)
-            .where(
-                Delivery.status == PENDING,
-                Delivery.next_attempt_at <= now,
-                Subscription.active.is_(True),
-            )
-            .group_by(Delivery.subscription_id)
-            .order_by("due")
-        ).all()
-    return [r.subscription_id for r in rows]
+        return [r.subscription_id for r in conn.execute(stmt)]
+
+
+def next_due(engine: Engine) -> datetime | None:
+    """When the next attempt is due (``None``: nothing to send)."""
+    sub = _heads().subquery()
+    with engine.connect() as conn:
+        due = conn.scalar(select(func.min(sub.c.next_attempt_at)))
+    return as_utc(due) if due is not None else None
 
 
 def deliver_due(
@@ -209,7 +226,7 @@ def deliver_due(
             if claim is None:
                 break
             counts["attempted"] += 1
-            outcome = _record(engine, claim, now, _post(http_client, claim, now), retry)
+            outcome = _record(engine, claim, now, _post(http_client, claim), retry)
             if outcome == "gone":
                 counts["failed"] += 1
                 counts["deactivated"] += 1

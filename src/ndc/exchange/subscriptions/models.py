@@ -64,7 +64,7 @@ class Delivery(Base):
     __tablename__ = "exchange_deliveries"
     __table_args__ = (
         UniqueConstraint("subscription_id", "seq", name="uq_exchange_deliveries_sub_seq"),
-        Index("ix_exchange_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_exchange_deliveries_queue", "status", "subscription_id", "seq"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
