@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, insert, select
+from tests.exchange.api.conftest import api as api  # the exchange app, shared with its tests
 
 from ndc.exchange.subscriptions import WebhookVerificationError, create_tables, verify_webhook
 from ndc.golden import ChangeEventRow
