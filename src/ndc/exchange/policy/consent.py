@@ -93,8 +93,12 @@ def request_consent(
     valid_from: datetime | None = None,
     note: str | None = None,
     now: datetime | None = None,
+    consent_id: str | None = None,
 ) -> ConsentOut:
-    """Record a requester's request for a citizen's consent; it permits nothing until approved."""
+    """Record a requester's request for a citizen's consent; it permits nothing until approved.
+
+    ``consent_id`` replays a request already validated (and recorded elsewhere) under its id.
+    """
     _check_subject(subject_id)
     ds = parse_dataset(str(dataset), InvalidConsent)
     if not ds.personal:
@@ -120,7 +124,7 @@ def request_consent(
     if end <= max(start, created):
         raise InvalidConsent("valid_until must be in the future and after valid_from")
     row = Consent(
-        id="c_" + secrets.token_hex(10), subject_id=subject_id,
+        id=consent_id or "c_" + secrets.token_hex(10), subject_id=subject_id,
         requester_member=requester_member, requester_client=requester_client, dataset=ds.value,
         fields=names, purpose=code.value, note=note, valid_from=start, valid_until=end,
         data_life_days=data_life_days, state=ConsentState.PENDING.value, created_at=created,

@@ -79,6 +79,10 @@ class ConsentRequestIn(_Frozen):
     valid_from: AwareDatetime | None = None
     data_life_days: int = Field(ge=1, le=3650, description="How long the data may be kept.")
     note: str | None = Field(default=None, max_length=500, description="Shown to the citizen.")
+    client_only: bool = Field(
+        default=False, description="Only the asking client may use it (else every client of "
+        "its member).",
+    )  # fmt: skip
 
 
 class ConsentOut(_Frozen):
