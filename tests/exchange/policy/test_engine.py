@@ -263,3 +263,19 @@ def test_covert_only_for_covert_purposes_and_rules(
     assert covert("BCA/c01", "criminal-investigation")
     assert not covert("BCA/c01", "law-enforcement")
     assert not covert("BCA/c06", "criminal-investigation")
+
+
+def test_a_plain_string_access_is_never_read_as_verify(engine: Engine) -> None:
+    with Session(engine) as s, s.begin():
+        grant_rule(s, dataset="person", client_id="BANK1/loans", fields=["full_name"],
+                   purposes=["credit-assessment"], legal_basis="x 1/2025", access="verify",
+                   valid_from=NOW)  # fmt: skip
+    policy = PolicyEngine(engine)
+
+    def reason(access: object) -> str:
+        return policy.decide(client_id="BANK1/loans", member_code="BANK1", dataset="person",
+                             purpose="credit-assessment", subject_id=None, now=NOW,
+                             access=access).reason  # type: ignore[arg-type]  # fmt: skip
+
+    assert reason(Access.VERIFY) == reason("verify") == "permitted"
+    assert reason(Access.READ) == reason("read") == reason("READ") == "access-not-allowed"

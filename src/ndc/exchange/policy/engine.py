@@ -126,13 +126,14 @@ class PolicyEngine:
             (dataset, member_code), ()
         )
         wanted = None if fields is None else frozenset(fields)
+        read = access != Access.VERIFY  # anything but an explicit verify asks for values
         matching: list[_Rule] = []
         window: Reason | None = None
         verify_only = other_purpose = False
         for r in rules:
             if purpose not in r.purposes:
                 other_purpose = True
-            elif access is Access.READ and not r.read:
+            elif read and not r.read:
                 verify_only = True
             elif at < r.valid_from:
                 window = window or Reason.RULE_NOT_YET_VALID

@@ -14,7 +14,7 @@ class PolicyError(RegistryError):
 
 
 class InvalidRule(PolicyError, ValueError):
-    """A catalogue rule is malformed: unknown dataset, field or purpose, bad window..."""
+    """A catalogue rule is malformed; unknown dataset, field or purpose, bad window..."""
 
     problem_type = "invalid-rule"
     status = 422
@@ -27,7 +27,7 @@ class RuleNotFound(NotFoundError, PolicyError):
 
 
 class InvalidConsent(PolicyError, ValueError):
-    """A consent request is malformed (subject id, dataset, fields, purpose, window, data life)."""
+    """A consent request is malformed; subject id, dataset, fields, purpose, window, data life."""
 
     problem_type = "invalid-consent"
     status = 422
@@ -40,14 +40,17 @@ class ConsentNotFound(NotFoundError, PolicyError):
 
 
 class ConsentStateConflict(PolicyError):
-    """The consent is not in a state that allows the transition (e.g. approving a revoked one)."""
+    """The consent's state does not allow this step.
+
+    For example approving a revoked consent, or revoking one that has expired.
+    """
 
     problem_type = "consent-state-conflict"
     status = 409
 
 
 class NotEntitled(PolicyError):
-    """The caller is authenticated but not allowed to do this (the reason is a denial code)."""
+    """Forbidden for this caller; ``reason`` (the problem type) is the stable denial code."""
 
     problem_type = "forbidden"
     status = 403
