@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, Select, func, insert, select, update
 
 from ndc.exchange.models import Client, Member
 from ndc.exchange.subscriptions.entitlement import PolicyLike, readable_fields
@@ -64,13 +64,26 @@ def _allowed(row: Any, policy: PolicyLike | None) -> Collection[str] | None:
     return frozenset(fields) & stored if stored is not None else frozenset(fields)
 
 
-def _targets(conn: Connection, head: int, policy: PolicyLike | None) -> list[_Target]:
-    rows = conn.execute(
-        select(*_SUB, Client.member_code)
-        .select_from(Subscription)
+def _behind(head: int) -> Select[str]:
+    """Live subscriptions of active clients of active members that have events to catch up on.
+
+    A deactivated client's subscriptions keep their cursor and catch up when it is reactivated.
+    """
+    return (
+        select(Subscription.id)
         .join(Client, Client.id == Subscription.client_id)
         .join(Member, Member.code == Client.member_code)
         .where(*_LIVE, Subscription.cursor < head, Client.active.is_(True), Member.active.is_(True))
+    )
+
+
+def _targets(
+    conn: Connection, ids: Sequence[str], head: int, policy: PolicyLike | None
+) -> list[_Target]:
+    rows = conn.execute(
+        select(*_SUB, Client.member_code)
+        .join(Client, Client.id == Subscription.client_id)
+        .where(Subscription.id.in_(ids), *_LIVE, Subscription.cursor < head)
     ).all()
     out = []
     for sub in rows:
@@ -91,20 +104,21 @@ def _dispatch_batch(
 ) -> tuple[int, int, int] | None:
     with engine.connect() as conn:  # cheap idle check, outside any write transaction
         head = _head(conn)
-        behind = conn.scalar(
-            select(func.count()).select_from(Subscription).where(*_LIVE, Subscription.cursor < head)
-        )
-    if not behind:
+        ids = list(conn.scalars(_behind(head)))
+    if not ids:
         return None
     with engine.begin() as conn:
         conn.execute(  # take the subscriptions' locks before reading their cursors
             update(Subscription)
-            .where(*_LIVE, Subscription.cursor < head)
+            .where(Subscription.id.in_(ids), Subscription.cursor < head)
             .values(cursor=Subscription.cursor)
         )
-        targets = _targets(conn, head, policy)
+        targets = _targets(conn, ids, head, policy)
         if not targets:
             return None
+        by_dataset: dict[str, list[_Target]] = {}
+        for t in targets:
+            by_dataset.setdefault(t.dataset, []).append(t)
         low = min(t.cursor for t in targets)
         events = conn.execute(
             select(*_EVENT)
@@ -115,8 +129,8 @@ def _dispatch_batch(
         last = events[-1].seq if events else head
         rows: list[dict[str, Any]] = []
         for ev in events:
-            for t in targets:
-                if t.cursor >= ev.seq or t.dataset != ev.entity:
+            for t in by_dataset.get(ev.entity, ()):
+                if t.cursor >= ev.seq:
                     continue
                 if t.subjects is not None and ev.entity_id not in t.subjects:
                     continue
