@@ -6,6 +6,7 @@ clock stands in for the waits, so the tests run in well under a second of waitin
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from ndc.exchange.subscriptions import (
     create_subscription,
     deliver_due,
     dispatch,
+    dispatching,
     get_subscription,
     list_deliveries,
     new_http_client,
@@ -238,4 +240,22 @@ def test_background_dispatcher_delivers_new_events(reg: Registered, receiver: Re
         dispatcher.stop()
     assert [p["type"] for p in receiver.processed] == ["golden.person.created",
                                                        "golden.person.updated"]  # fmt: skip
+    assert not dispatcher.running
+
+
+def test_dispatching_runs_for_the_life_of_an_app(reg: Registered, receiver: Receiver) -> None:
+    _subscribe(reg, receiver)
+
+    async def app_life() -> Dispatcher:
+        async with dispatching(reg.engine) as running:
+            add_events(reg.engine, ("person", BINH, "created", None))
+            running.wake()
+            for _ in range(250):
+                if receiver.processed:
+                    break
+                await asyncio.sleep(0.02)
+        return running
+
+    dispatcher = asyncio.run(app_life())
+    assert [p["subject"] for p in receiver.processed] == [BINH]
     assert not dispatcher.running

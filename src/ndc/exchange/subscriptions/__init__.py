@@ -22,7 +22,7 @@ from ndc.exchange.subscriptions.delivery import (
     new_http_client,
     next_due,
 )
-from ndc.exchange.subscriptions.dispatcher import Dispatcher
+from ndc.exchange.subscriptions.dispatcher import Dispatcher, dispatching
 from ndc.exchange.subscriptions.entitlement import readable_fields
 from ndc.exchange.subscriptions.exceptions import (
     DeliveryNotFound,
@@ -85,6 +85,7 @@ __all__ = [
     "delete_subscription",
     "deliver_due",
     "dispatch",
+    "dispatching",
     "feed",
     "generate_secret",
     "get_subscription",

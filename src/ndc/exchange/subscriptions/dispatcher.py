@@ -6,10 +6,12 @@ are safe, because dispatch takes the subscriptions' locks and deliveries are cla
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 import httpx
@@ -94,3 +96,16 @@ class Dispatcher:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+
+@asynccontextmanager
+async def dispatching(
+    engine: Engine, policy: PolicyLike | None = None
+) -> AsyncIterator[Dispatcher]:
+    """Run a :class:`Dispatcher` for the life of an app (use in the FastAPI lifespan)."""
+    dispatcher = Dispatcher(engine, policy=policy)
+    dispatcher.start()
+    try:
+        yield dispatcher
+    finally:
+        await asyncio.to_thread(dispatcher.stop)
