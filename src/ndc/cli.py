@@ -18,6 +18,7 @@ def _register() -> None:
     from ndc.demo import demo
     from ndc.dictionary.cli import app as dictionary_app
     from ndc.exchange.cli import app as members_app
+    from ndc.exchange.policy.cli import catalogue_app, consent_app
     from ndc.golden.cli import app as golden_app
     from ndc.ledger.cli import app as ledger_app
     from ndc.link.cli import app as link_app
@@ -37,6 +38,8 @@ def _register() -> None:
     app.add_typer(reconcile_app, name="reconcile")
     app.add_typer(golden_app, name="golden")
     app.add_typer(members_app, name="members")
+    app.add_typer(catalogue_app, name="catalogue")
+    app.add_typer(consent_app, name="consent")
     app.command("synth")(synth)
     app.command("serve")(serve)
     app.command("demo")(demo)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jwt
@@ -76,6 +76,26 @@ def make_token(
     return jwt.encode(claims, key, algorithm=alg.value, headers={"kid": kid})
 
 
+def insert_token_ids(cursor: Any, mark: str, items: Sequence[tuple[str, str, int]]) -> list[bool]:
+    """Insert ``(client_id, jti, keep_until)`` rows on a driver cursor, in the caller's
+    transaction; true for each first use (a repeat inside ``items`` counts once)."""
+    accepted: set[tuple[str, str]] = set()
+    for k in range(0, len(items), 300):
+        chunk = items[k : k + 300]
+        values = ", ".join([f"({mark}, {mark}, {mark})"] * len(chunk))
+        cursor.execute(
+            "INSERT INTO exchange_used_jti (client_id, jti, expires_at) "
+            f"VALUES {values} ON CONFLICT DO NOTHING RETURNING client_id, jti",
+            [v for row in chunk for v in row],
+        )
+        accepted.update((r[0], r[1]) for r in cursor.fetchall())
+    out: list[bool] = []
+    for client_id, jti, _ in items:
+        out.append((client_id, jti) in accepted)
+        accepted.discard((client_id, jti))
+    return out
+
+
 class TokenVerifier:
     """Verifies request tokens against the registry in the serving store."""
 
@@ -86,8 +106,12 @@ class TokenVerifier:
         max_lifetime: int = MAX_LIFETIME,
         leeway: int = LEEWAY,
         prune_every: float = 60.0,
+        key_lookup: Callable[[str], Sequence[Any] | None] | None = None,
     ) -> None:
+        """``key_lookup(kid)`` may replace the store read of the key, client and member row
+        (the API passes a faster reader); it must read the store every time."""
         self.engine = engine
+        self._lookup = key_lookup or self._lookup_key
         self.audience = audience
         self.max_lifetime = max_lifetime
         self.leeway = leeway
@@ -112,14 +136,7 @@ class TokenVerifier:
             raise AlgorithmNotAllowed(f"algorithm {alg!r} is not accepted; use EdDSA or ES256")
         if not isinstance(kid, str) or not kid:
             raise MalformedToken("the header has no 'kid'")
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(ClientKey.algorithm, ClientKey.public_key_pem, ClientKey.revoked_at,
-                       Client.id, Client.active, Member.code, Member.active)
-                .join(Client, Client.id == ClientKey.client_id)
-                .join(Member, Member.code == Client.member_code)
-                .where(ClientKey.kid == kid)
-            ).first()  # fmt: skip
+        row = self._lookup(kid)
         if row is None:
             raise UnknownKey(f"no registered key {kid!r}")
         key_alg, pem, revoked_at, client_id, client_active, member_code, member_active = row
@@ -139,6 +156,16 @@ class TokenVerifier:
             self._remember(client_id, jti, int(exp) + self.leeway)
         return VerifiedClient(client_id=client_id, member_code=member_code, kid=kid, jti=jti,
                               expires_at=int(exp))  # fmt: skip
+
+    def _lookup_key(self, kid: str) -> Sequence[Any] | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(ClientKey.algorithm, ClientKey.public_key_pem, ClientKey.revoked_at,
+                       Client.id, Client.active, Member.code, Member.active)
+                .join(Client, Client.id == ClientKey.client_id)
+                .join(Member, Member.code == Client.member_code)
+                .where(ClientKey.kid == kid)
+            ).first()  # fmt: skip
 
     def _public_key(self, kid: str, pem: str) -> PublicKey:
         key = self._keys.get(kid)
@@ -188,29 +215,16 @@ class TokenVerifier:
         """
         if not items:
             return []
-        accepted: set[tuple[str, str]] = set()
         try:
             with self.engine.begin() as conn:
-                mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
                 cursor = conn.connection.cursor()
                 try:
-                    for k in range(0, len(items), 300):
-                        chunk = items[k : k + 300]
-                        values = ", ".join([f"({mark}, {mark}, {mark})"] * len(chunk))
-                        cursor.execute(
-                            "INSERT INTO exchange_used_jti (client_id, jti, expires_at) "
-                            f"VALUES {values} ON CONFLICT DO NOTHING RETURNING client_id, jti",
-                            [v for row in chunk for v in row],
-                        )
-                        accepted.update((r[0], r[1]) for r in cursor.fetchall())
+                    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+                    out = insert_token_ids(cursor, mark, items)
                 finally:
                     cursor.close()
         except OperationalError as exc:
             raise RetryableExchangeError(f"could not record token ids: {exc}") from exc
-        out: list[bool] = []
-        for client_id, jti, _ in items:
-            out.append((client_id, jti) in accepted)
-            accepted.discard((client_id, jti))
         self._maybe_prune()
         return out
 

@@ -55,7 +55,7 @@ from ndc.ledger.tiles import (
     tile_levels,
 )
 from ndc.settings import Settings
-from ndc.store.engine import Base, create_store_engine
+from ndc.store.engine import Base, create_store_engine, write_gate
 
 TABLES: list[Table] = [
     Base.metadata.tables[t.__tablename__]
@@ -97,6 +97,41 @@ def _fetch_one(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:
         return cursor.fetchone()
     finally:
         cursor.close()
+
+
+def queue_rows(events: Iterable[AccessEvent]) -> list[tuple[bytes, str | None, int | None]]:
+    """The ledger_queue rows of events: canonical entry bytes, subject index, hidden-until."""
+    rows: list[tuple[bytes, str | None, int | None]] = []
+    for e in events:
+        try:
+            data = e.to_entry()
+        except ValueError as exc:
+            raise EntryError(str(exc)) from exc
+        hidden = e.hidden_until
+        rows.append((data, e.subject_ref, None if hidden is None else int(hidden.timestamp())))
+    return rows
+
+
+def enqueue_with(
+    cursor: Any, mark: str, rows: Sequence[tuple[bytes, str | None, int | None]]
+) -> list[int]:
+    """Queue rows on a driver cursor inside the caller's transaction; returns the queue ids.
+
+    One multi-row INSERT ... RETURNING per 500 rows. Callers that must write something else
+    atomically with the audit (the exchange's token ids) share their transaction this way.
+    """
+    ids: list[int] = []
+    for k in range(0, len(rows), 500):
+        chunk = rows[k : k + 500]
+        values = ", ".join([f"({mark}, {mark}, {mark})"] * len(chunk))
+        cursor.execute(
+            "INSERT INTO ledger_queue (data, subject_ref, hidden_until) "
+            f"VALUES {values} RETURNING id",
+            [v for row in chunk for v in row],
+        )
+        # Ids are drawn in VALUES order; RETURNING's row order is not promised.
+        ids.extend(sorted(r[0] for r in cursor.fetchall()))
+    return ids
 
 
 def _sqlite_cache(dbapi_conn: Any, _record: Any) -> None:
@@ -163,15 +198,7 @@ class Ledger:
 
     def append_many(self, events: Iterable[AccessEvent]) -> list[int]:
         """Queue events in one INSERT statement and one transaction; returns their queue ids."""
-        rows: list[tuple[bytes, str | None, int | None]] = []
-        for e in events:
-            try:
-                data = e.to_entry()
-            except ValueError as exc:
-                raise EntryError(str(exc)) from exc
-            hidden = e.hidden_until
-            rows.append((data, e.subject_ref, None if hidden is None else int(hidden.timestamp())))
-        return self._enqueue(rows)
+        return self._enqueue(queue_rows(events))
 
     def append_entries(self, entries: Sequence[bytes]) -> list[int]:
         """Queue opaque entries (no subject index); for tools and benchmarks."""
@@ -192,24 +219,12 @@ class Ledger:
         """
         if not rows:
             return []
-        ids: list[int] = []
         with self.engine.begin() as conn:
-            mark = _mark(conn)
             cursor = conn.connection.cursor()
             try:
-                for k in range(0, len(rows), 500):
-                    chunk = rows[k : k + 500]
-                    values = ", ".join([f"({mark}, {mark}, {mark})"] * len(chunk))
-                    cursor.execute(
-                        "INSERT INTO ledger_queue (data, subject_ref, hidden_until) "
-                        f"VALUES {values} RETURNING id",
-                        [v for row in chunk for v in row],
-                    )
-                    # Ids are drawn in VALUES order; RETURNING's row order is not promised.
-                    ids.extend(sorted(r[0] for r in cursor.fetchall()))
+                return enqueue_with(cursor, _mark(conn), rows)
             finally:
                 cursor.close()
-        return ids
 
     # ---- integration (sequencer) ---------------------------------------------------------
 
@@ -306,7 +321,7 @@ class Ledger:
             for level, count in enumerate(old.counts)
             if count % TILE_WIDTH
         }
-        with self.engine.begin() as conn:
+        with write_gate(self.engine), self.engine.begin() as conn:
             # Claim the tree first: the UPDATE takes the write lock (SQLite) or the row lock
             # (PostgreSQL) and fails if another sequencer moved the tree since the edge was loaded.
             claimed = conn.execute(

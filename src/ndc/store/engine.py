@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's own busy handler only
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
@@ -38,3 +47,32 @@ def create_store_engine(url: str, **kwargs: Any) -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Any]:
     """A session factory that keeps loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+_gate_local = threading.local()
+
+
+@contextmanager
+def write_gate(engine: Engine) -> Iterator[None]:
+    """Serialise the hot writers of one SQLite file across threads and processes.
+
+    SQLite's busy handler polls with sleeps of 1 to 100 ms, so two writers that collide wait
+    far longer than either holds the lock. Hot writers (the exchange's group commit, the
+    ledger's sequencer) take an ``flock`` on a file beside the database first: the kernel hands
+    the lock over the moment it is released. PostgreSQL needs nothing (row locks queue).
+    """
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:" or fcntl is None:
+        yield
+        return
+    fds: dict[str, int] = getattr(_gate_local, "fds", None) or {}
+    _gate_local.fds = fds
+    fd = fds.get(path)
+    if fd is None:
+        fd = os.open(f"{path}-writegate", os.O_RDWR | os.O_CREAT, 0o600)
+        fds[path] = fd
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)

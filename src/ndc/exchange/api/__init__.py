@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ndc.dictionary.identifiers import cccd_province_codes
 from ndc.exchange.api.context import ExchangeContext, admin_secret
 from ndc.exchange.api.deps import AdminDep, Call, CallDep, ContextDep
 from ndc.exchange.api.limits import QuotaExceeded, RateLimited
@@ -127,6 +128,7 @@ def install(app: FastAPI, settings: Settings) -> ExchangeContext:
 
     ctx = open_context(settings)
     app.state.exchange = ctx
+    cccd_province_codes()  # loads the admin units once, not in the first request
 
     @app.exception_handler(ExchangeError)
     async def _exchange_error(request: Request, exc: ExchangeError) -> JSONResponse:

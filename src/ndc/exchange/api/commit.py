@@ -1,11 +1,16 @@
-"""Group commit of the request path's two writes: token ids (replay check) and audit entries.
+"""Group commit of the request path's writes: token ids, audit entries and quota usage.
 
 Each request needs a durable write before it may answer: its ``jti`` must be recorded (a replay
-is refused in every process), and its access must be in the ledger's queue (audited before
+is refused in every process) and its access must be in the ledger's queue (audited before
 answered). One transaction per request would make the store's write lock the bottleneck, so
 requests hand their rows to the :class:`GroupCommitter` of their event loop and await; one
-writer thread commits whatever accumulated while the previous batch was being written. Under
-load a batch holds dozens of requests; alone, a request waits for one small transaction.
+writer thread commits, in one transaction, whatever accumulated while the previous batch was
+being written. Under load a batch holds dozens of requests; alone, a request waits for one
+small transaction.
+
+A read request hands its token id and its audit entries over together, once, at its end: if
+the token turns out to be a replay (another process saw it first), its entries are recorded as
+denied with no fields and the request is refused, so nothing read is ever released.
 """
 
 from __future__ import annotations
@@ -13,41 +18,47 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from ndc.exchange.auth import TokenVerifier
-from ndc.ledger import AccessEvent, Ledger
+from sqlalchemy import Engine
+
+from ndc.exchange.auth import insert_token_ids
+from ndc.ledger import AccessEvent
+from ndc.ledger.service import enqueue_with, queue_rows
+from ndc.store.engine import write_gate
 
 log = logging.getLogger(__name__)
+Jti = tuple[str, str, int]  # client id, token id, keep until (epoch seconds)
+
+_USAGE_SQL = (
+    "INSERT INTO exchange_quota_usage (client_id, day, count) VALUES {values} "
+    "ON CONFLICT (client_id, day) DO UPDATE SET count = exchange_quota_usage.count + excluded.count"
+)
+
+
+@dataclass
+class _Item:
+    jti: Jti | None
+    events: Sequence[AccessEvent]
+    future: asyncio.Future[bool]
 
 
 @dataclass
 class _Batch:
-    jtis: list[tuple[str, str, int]] = field(default_factory=list)
-    jti_waiters: list[asyncio.Future[bool]] = field(default_factory=list)
-    events: list[AccessEvent] = field(default_factory=list)
-    event_waiters: list[tuple[asyncio.Future[None], int]] = field(default_factory=list)
-    usage: dict[str, int] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return bool(self.jtis or self.events)
+    items: list[_Item] = field(default_factory=list)
 
 
 class GroupCommitter:
-    """Batches token-id inserts and ledger appends per event loop; one writer at a time."""
+    """Batches token ids, ledger entries and usage counts per event loop; one writer at a time."""
 
-    def __init__(
-        self,
-        verifier: TokenVerifier,
-        ledger: Callable[[], Ledger],
-        on_usage: Callable[[dict[str, int]], None] | None = None,
-    ) -> None:
-        self.verifier = verifier
-        self._ledger = ledger
-        self._on_usage = on_usage
-        self._batch = _Batch()
+    def __init__(self, engine: Engine, count_usage: bool = True) -> None:
+        self.engine = engine
+        self.count_usage = count_usage
+        self.mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._items: list[_Item] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -60,31 +71,18 @@ class GroupCommitter:
             # A new loop (tests start one per client) gets its own writer task.
             self._loop = loop
             self._wake = asyncio.Event()
-            self._batch = _Batch()
+            self._items = []
             self._task = loop.create_task(self._run(), name="ndc-group-commit")
         assert self._wake is not None
         return self._wake
 
-    async def consume_jti(self, client_id: str, jti: str, keep_until: int) -> bool:
-        """True when this is the token id's first use anywhere; durable before it returns."""
+    async def commit(self, jti: Jti | None, events: Sequence[AccessEvent]) -> bool:
+        """Record the token id (if any) and the events durably; false if the token was used."""
         wake = self._ensure()
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._batch.jtis.append((client_id, jti, keep_until))
-        self._batch.jti_waiters.append(fut)
-        self._batch.usage[client_id] = self._batch.usage.get(client_id, 0) + 1
+        self._items.append(_Item(jti, events, fut))
         wake.set()
         return await fut
-
-    async def audit(self, events: Sequence[AccessEvent]) -> None:
-        """Queue access events in the ledger; returns once they are durable."""
-        if not events:
-            return
-        wake = self._ensure()
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._batch.events.extend(events)
-        self._batch.event_waiters.append((fut, len(events)))
-        wake.set()
-        await fut
 
     async def _run(self) -> None:
         wake = self._wake
@@ -92,52 +90,67 @@ class GroupCommitter:
         while True:
             await wake.wait()
             wake.clear()
-            batch, self._batch = self._batch, _Batch()
-            if not batch:
+            items, self._items = self._items, []
+            if not items:
                 continue
             try:
-                accepted, error = await asyncio.to_thread(self._write, batch)
-            except BaseException as exc:  # cancelled at shutdown: fail the waiters, then stop
-                self._fail(batch, exc)
+                accepted = await asyncio.to_thread(self._write, items)
+            except asyncio.CancelledError:
+                self._fail(items, RuntimeError("the server is shutting down"))
                 raise
-            if error is not None:
-                self._fail(batch, error)
+            except Exception as exc:
+                log.error("group commit of %d requests failed: %s", len(items), exc)
+                self._fail(items, exc)
                 continue
-            for fut, ok in zip(batch.jti_waiters, accepted, strict=True):
-                if not fut.done():
-                    fut.set_result(ok)
-            for efut, _ in batch.event_waiters:
-                if not efut.done():
-                    efut.set_result(None)
+            for item, ok in zip(items, accepted, strict=True):
+                if not item.future.done():
+                    item.future.set_result(ok)
 
     @staticmethod
-    def _fail(batch: _Batch, exc: BaseException) -> None:
-        err = exc if isinstance(exc, Exception) else RuntimeError("shutting down")
-        for fut in batch.jti_waiters:
-            if not fut.done():
-                fut.set_exception(err)
-        for efut, _ in batch.event_waiters:
-            if not efut.done():
-                efut.set_exception(err)
+    def _fail(items: list[_Item], exc: Exception) -> None:
+        for item in items:
+            if not item.future.done():
+                item.future.set_exception(exc)
 
-    def _write(self, batch: _Batch) -> tuple[list[bool], Exception | None]:
-        """Runs in a worker thread: both writes, token ids first."""
+    def _write(self, items: list[_Item]) -> list[bool]:
+        """Runs in a worker thread: token ids first, then the entries, in one transaction."""
         started = time.perf_counter()
-        try:
-            accepted = self.verifier.remember_many(batch.jtis)
-            if batch.events:
-                self._ledger().append_many(batch.events)
-            if self._on_usage is not None and batch.usage:
-                self._on_usage(batch.usage)
-        except Exception as exc:
-            log.error("group commit of %d rows failed: %s", len(batch.jtis), exc)
-            return [], exc
+        jtis = [i.jti for i in items if i.jti is not None]
+        with write_gate(self.engine), self.engine.begin() as conn:
+            cursor = conn.connection.cursor()
+            try:
+                firsts = iter(insert_token_ids(cursor, self.mark, jtis))
+                accepted = [True if i.jti is None else next(firsts) for i in items]
+                events: list[AccessEvent] = []
+                for item, ok in zip(items, accepted, strict=True):
+                    events.extend(item.events if ok else [_replayed(e) for e in item.events])
+                rows = queue_rows(events)
+                if rows:
+                    enqueue_with(cursor, self.mark, rows)
+                if self.count_usage and jtis:
+                    self._usage(cursor, jtis)
+            finally:
+                cursor.close()
         self.batches += 1
-        self.rows += len(batch.jtis) + len(batch.events)
-        log.debug(
-            "group commit: %d rows in %.1f ms", self.rows, (time.perf_counter() - started) * 1e3
-        )
-        return accepted, None
+        self.rows += len(items)
+        ms = (time.perf_counter() - started) * 1e3
+        log.debug("group commit: %d requests, %d entries in %.1f ms", len(items), len(rows), ms)
+        return accepted
+
+    def _usage(self, cursor: Any, jtis: list[Jti]) -> None:
+        counts: dict[str, int] = {}
+        for client_id, _, _ in jtis:
+            counts[client_id] = counts.get(client_id, 0) + 1
+        day = datetime.now(UTC).date().isoformat()
+        m = self.mark
+        values = ", ".join([f"({m}, {m}, {m})"] * len(counts))
+        params = [v for c, n in counts.items() for v in (c, day, n)]
+        cursor.execute(_USAGE_SQL.format(values=values), params)
 
     def stats(self) -> dict[str, Any]:
-        return {"batches": self.batches, "rows": self.rows}
+        return {"batches": self.batches, "requests": self.rows}
+
+
+def _replayed(event: AccessEvent) -> AccessEvent:
+    """What a replayed request's entry becomes: a denial that disclosed nothing."""
+    return event.model_copy(update={"decision": "deny", "fields": ()})

@@ -9,16 +9,27 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from ndc.exchange.api.commit import GroupCommitter
 from ndc.exchange.api.limits import Limiter
+from ndc.exchange.api.reader import FastReader
 from ndc.exchange.auth import TokenVerifier
+from ndc.exchange.exceptions import ReplayedToken
 from ndc.ledger import AccessEvent, Ledger, LedgerError, get_ledger
 from ndc.problems import ProblemError
 from ndc.settings import Settings
 
 if TYPE_CHECKING:
+    from ndc.exchange.api.deps import Call
     from ndc.exchange.policy import PolicyEngine
+
+
+KEY_SQL = (
+    "SELECT k.algorithm, k.public_key_pem, k.revoked_at, c.id, c.active, m.code, m.active "
+    "FROM exchange_client_keys k JOIN exchange_clients c ON c.id = k.client_id "
+    "JOIN exchange_members m ON m.code = c.member_code WHERE k.kid = ?"
+)
 
 
 def admin_secret(settings: Settings) -> str | None:
@@ -36,7 +47,12 @@ class ExchangeContext:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
-        self.verifier = TokenVerifier(engine, audience=settings.exchange_audience)
+        self.reader = FastReader(engine)
+        self.verifier = TokenVerifier(
+            engine,
+            audience=settings.exchange_audience,
+            key_lookup=lambda kid: self.reader.one(KEY_SQL, (kid,)),
+        )
         self.limiter = Limiter(
             engine,
             rate=settings.exchange_rate_per_second,
@@ -44,7 +60,7 @@ class ExchangeContext:
             daily_quota=settings.exchange_daily_quota,
             workers=settings.serve_workers,
         )
-        self.committer = GroupCommitter(self.verifier, self._ledger, self.limiter.record_usage)
+        self.committer = GroupCommitter(engine)
         self._admin = admin_secret(settings)
 
     @cached_property
@@ -57,21 +73,28 @@ class ExchangeContext:
     def ledger(self) -> Ledger:
         return get_ledger(self.settings, start=False)
 
-    def _ledger(self) -> Ledger:
-        return self.ledger
-
     def subject_ref(self, identifier: str) -> str:
         return self.ledger.subject_ref(identifier)
 
     def admin_ok(self, token: str) -> bool:
         return self._admin is not None and hmac.compare_digest(token, self._admin)
 
-    async def audit(self, events: Sequence[AccessEvent]) -> None:
-        """Record access events in the ledger; durable when this returns."""
+    async def audit(self, events: Sequence[AccessEvent], call: Call | None = None) -> None:
+        """Record access events in the ledger, with the call's token id if still pending.
+
+        Durable when this returns; a token already used elsewhere raises
+        :class:`ReplayedToken` (its entries are recorded as denied, disclosing nothing).
+        """
+        pending = call.take_pending() if call is not None else None
+        if pending is None and not events:
+            return
         try:
-            await self.committer.audit(events)
-        except LedgerError as exc:
+            first_use = await self.committer.commit(pending, events)
+        except (LedgerError, SQLAlchemyError) as exc:
             raise ProblemError(
                 503, "audit-unavailable", "Audit log unavailable", "the access could not be "
-                "recorded, so it was not served; try again"
+                "recorded, so it was not served; try again", headers={"Retry-After": "1"},
             ) from exc  # fmt: skip
+        if not first_use:
+            assert pending is not None
+            raise ReplayedToken(f"token id {pending[1]!r} was already used")

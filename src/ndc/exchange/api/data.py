@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from ndc.dictionary.identifiers import validate_cccd, validate_mst
 from ndc.exchange.api import records
 from ndc.exchange.api.context import ExchangeContext
-from ndc.exchange.api.deps import Call, CallDep, ContextDep
+from ndc.exchange.api.deps import Call, ContextDep, ReadCallDep
 from ndc.ledger import AccessEvent
 from ndc.problems import ProblemError
 
@@ -141,7 +141,7 @@ async def decide_or_deny(
         reason = "covert-not-allowed"
     if not decision.permit or reason == "covert-not-allowed":
         denied = fields or []
-        await ctx.audit([event(ctx, call, action, subject_id, denied, False, None, None)])
+        await ctx.audit([event(ctx, call, action, subject_id, denied, False, None, None)], call)
         raise ProblemError(
             403, reason, _DENIALS.get(reason, "Access denied"), f"{dataset} for purpose "
             f"{call.purpose}: {reason}", decision=reason
@@ -166,10 +166,10 @@ async def _lookup(
 ) -> Response:
     action = f"exchange:{dataset}:read"
     decision = await decide_or_deny(ctx, call, action, dataset, entity_id, fields)
-    row = records.read_one(ctx.engine, dataset, entity_id)
+    row = records.read_one(ctx.reader, dataset, entity_id)
     served = list(decision.fields) if row is not None else []
     basis, consent = decision.legal_basis, decision.consent_id
-    await ctx.audit([event(ctx, call, action, entity_id, served, True, basis, consent)])
+    await ctx.audit([event(ctx, call, action, entity_id, served, True, basis, consent)], call)
     if row is None:
         raise _not_found(dataset, entity_id)
     body = records.render(row, decision.fields, dataset)
@@ -183,21 +183,21 @@ def build_router() -> APIRouter:
 
     @router.get("/persons/{cccd}", summary="Person by CCCD (minimised, with provenance)")
     async def person(
-        cccd: CccdPath, call: CallDep, ctx: ContextDep, fields: FieldsQuery = None
+        cccd: CccdPath, call: ReadCallDep, ctx: ContextDep, fields: FieldsQuery = None
     ) -> Response:
         _check_id("person", cccd)
         return await _lookup(ctx, call, "person", cccd, _fields(fields))
 
     @router.get("/enterprises/{mst}", summary="Enterprise by tax code (MST)")
     async def enterprise(
-        mst: MstPath, call: CallDep, ctx: ContextDep, fields: FieldsQuery = None
+        mst: MstPath, call: ReadCallDep, ctx: ContextDep, fields: FieldsQuery = None
     ) -> Response:
         _check_id("enterprise", mst)
         return await _lookup(ctx, call, "enterprise", mst, _fields(fields))
 
     @router.get("/persons/{cccd}/land-parcels", summary="Land parcels by owner")
     async def parcels(
-        cccd: CccdPath, call: CallDep, ctx: ContextDep, fields: FieldsQuery = None
+        cccd: CccdPath, call: ReadCallDep, ctx: ContextDep, fields: FieldsQuery = None
     ) -> Response:
         from ndc.golden.parcels import parcels_by_owner
 
@@ -217,32 +217,32 @@ def build_router() -> APIRouter:
             items.append({"id": parcel.parcel_id, "fields": attrs})
         served = sorted(allowed) if found else []
         basis, consent = decision.legal_basis, decision.consent_id
-        await ctx.audit([event(ctx, call, action, cccd, served, True, basis, consent)])
+        await ctx.audit([event(ctx, call, action, cccd, served, True, basis, consent)], call)
         return _json({"dataset": "land_parcel", "owner": cccd, "parcels": items})
 
     @router.post("/verify", response_model=VerifyOut, summary="Verify attributes, disclose none")
-    async def verify(body: VerifyIn, call: CallDep, ctx: ContextDep) -> VerifyOut:
+    async def verify(body: VerifyIn, call: ReadCallDep, ctx: ContextDep) -> VerifyOut:
         _check_id(body.dataset, body.id)
         names = sorted(body.attributes)
         if any(not _FIELD.match(n) for n in names):
             raise ProblemError(400, "bad-fields", "Bad field list", "attribute names only")
         action = f"exchange:{body.dataset}:verify"
         decision = await decide_or_deny(ctx, call, action, body.dataset, body.id, names, True)
-        stored = records.stored_values(records.read_one(ctx.engine, body.dataset, body.id))
+        stored = records.stored_values(records.read_one(ctx.reader, body.dataset, body.id))
         results = {
             n: "match" if records.matches(stored.get(n), body.attributes[n]) else "no-match"
             for n in names
         }
         basis, consent = decision.legal_basis, decision.consent_id
-        await ctx.audit([event(ctx, call, action, body.id, names, True, basis, consent)])
+        await ctx.audit([event(ctx, call, action, body.id, names, True, basis, consent)], call)
         return VerifyOut(dataset=body.dataset, id=body.id, results=results)
 
     @router.post("/persons/bulk", summary=f"Up to {MAX_BULK} persons in one request")
-    async def bulk(body: BulkIn, call: CallDep, ctx: ContextDep) -> Response:
+    async def bulk(body: BulkIn, call: ReadCallDep, ctx: ContextDep) -> Response:
         return await _bulk(ctx, call, "person", body)
 
     @router.post("/enterprises/bulk", summary=f"Up to {MAX_BULK} enterprises in one request")
-    async def bulk_enterprises(body: BulkIn, call: CallDep, ctx: ContextDep) -> Response:
+    async def bulk_enterprises(body: BulkIn, call: ReadCallDep, ctx: ContextDep) -> Response:
         return await _bulk(ctx, call, "enterprise", body)
 
     return router
@@ -266,7 +266,7 @@ async def _bulk(ctx: ExchangeContext, call: Call, dataset: str, body: BulkIn) ->
         else:
             results[i] = {"id": i[:20], "status": "malformed-identifier",
                           "errors": list(check.errors)}  # fmt: skip
-    rows = records.read_many(ctx.engine, dataset, valid)
+    rows = records.read_many(ctx.reader, dataset, valid)
     events = []
     for i in valid:
         d = ctx.policy.decide(
@@ -285,6 +285,6 @@ async def _bulk(ctx: ExchangeContext, call: Call, dataset: str, body: BulkIn) ->
             results[i] = {"id": i, "status": "not-found"}
         else:
             results[i] = {"status": "found", **records.render(row, d.fields, dataset)}
-    await ctx.audit(events)
+    await ctx.audit(events, call)
     out = [results[i] for i in ids]
     return _json({"dataset": dataset, "purpose": call.purpose, "results": out})

@@ -18,7 +18,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ndc.exchange.api.context import ExchangeContext
-from ndc.exchange.exceptions import AuthenticationError, ExchangeError, ReplayedToken
+from ndc.exchange.exceptions import AuthenticationError, ExchangeError
 
 _bearer = HTTPBearer(auto_error=False, description="A client token (JWT, EdDSA or ES256).")
 _admin_bearer = HTTPBearer(auto_error=False, description="The admin API token.")
@@ -53,9 +53,14 @@ class AdminRequired(ExchangeError):
     status = 401
 
 
-@dataclass(frozen=True)
+@dataclass
 class Call:
-    """One authenticated, replay-checked request and what it states about itself."""
+    """One authenticated request and what it states about itself.
+
+    ``pending`` is the token id still to be consumed: read endpoints hand it to
+    ``ExchangeContext.audit`` with their entries (one durable write per request); endpoints
+    with side effects take :data:`CallDep`, which consumes it before the handler runs.
+    """
 
     client_id: str
     member_code: str
@@ -64,9 +69,15 @@ class Call:
     case_ref: str | None
     request_id: str
     covert_until: datetime | None
+    pending: tuple[str, str, int] | None = None
+
+    def take_pending(self) -> tuple[str, str, int] | None:
+        pending, self.pending = self.pending, None
+        return pending
 
 
-def context(request: Request) -> ExchangeContext:
+async def context(request: Request) -> ExchangeContext:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a hop per request.
     ctx: ExchangeContext = request.app.state.exchange
     return ctx
 
@@ -95,7 +106,7 @@ def _covert(value: str | None) -> datetime | None:
     return until
 
 
-async def current_call(
+async def read_call(
     ctx: ContextDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     purpose: Annotated[
@@ -113,7 +124,7 @@ async def current_call(
     ] = None,
     request_id: Annotated[str | None, Header(alias="X-Request-Id")] = None,
 ) -> Call:
-    """Authenticate the client, apply its rate limit, check the headers, consume the token."""
+    """Authenticate the client, apply its rate limit, check the headers (token not consumed)."""
     if credentials is None:
         raise MissingCredentials("send 'Authorization: Bearer <client token>'")
     client = ctx.verifier.verify(credentials.credentials, remember=False)
@@ -130,9 +141,6 @@ async def current_call(
     if request_id is None or not _REQUEST_ID.match(request_id):
         request_id = secrets.token_hex(8)
     until = _covert(covert_until)
-    keep = client.expires_at + ctx.verifier.leeway
-    if not await ctx.committer.consume_jti(client.client_id, client.jti, keep):
-        raise ReplayedToken(f"token id {client.jti!r} was already used")
     return Call(
         client_id=client.client_id,
         member_code=client.member_code,
@@ -141,7 +149,17 @@ async def current_call(
         case_ref=case_ref,
         request_id=request_id,
         covert_until=until,
+        pending=(client.client_id, client.jti, client.expires_at + ctx.verifier.leeway),
     )
+
+
+ReadCallDep = Annotated[Call, Depends(read_call)]
+
+
+async def current_call(ctx: ContextDep, call: ReadCallDep) -> Call:
+    """:func:`read_call`, then the token consumed before the handler runs (side effects)."""
+    await ctx.audit([], call)
+    return call
 
 
 CallDep = Annotated[Call, Depends(current_call)]

@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from ndc.exchange.api.data import CccdPath, decide_or_deny, event
-from ndc.exchange.api.deps import CallDep, ContextDep
+from ndc.exchange.api.deps import ContextDep, ReadCallDep
 from ndc.exchange.models import Member
 from ndc.problems import ProblemError
 
@@ -43,13 +43,14 @@ def build_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1/citizens", tags=["citizen"])
 
     @router.get("/{cccd}/access-history", summary="Lịch sử truy cập dữ liệu của tôi")
-    async def access_history(cccd: CccdPath, call: CallDep, ctx: ContextDep) -> dict[str, Any]:
+    async def access_history(cccd: CccdPath, call: ReadCallDep, ctx: ContextDep) -> dict[str, Any]:
+        action = "exchange:access-history:read"
         if call.user_id != cccd:
+            await ctx.audit([event(ctx, call, action, cccd, [], False, None, None)], call)
             raise ProblemError(
                 403, "not-the-data-subject", "Not the data subject",
                 "a citizen's access history is shown to that citizen only (X-NDC-User-Id)",
             )  # fmt: skip
-        action = "exchange:access-history:read"
         decision = await decide_or_deny(ctx, call, action, "access_history", cccd, None)
         ledger = ctx.ledger
         items = ledger.history(ctx.subject_ref(cccd), now=datetime.now(UTC))
@@ -78,7 +79,7 @@ def build_router() -> APIRouter:
                 "inclusion_proof": proof,
             })  # fmt: skip
         await ctx.audit([event(ctx, call, action, cccd, ["entries"], True,
-                               decision.legal_basis, decision.consent_id)])  # fmt: skip
+                               decision.legal_basis, decision.consent_id)], call)  # fmt: skip
         return {
             "subject": cccd,
             "checkpoint": checkpoint.note,

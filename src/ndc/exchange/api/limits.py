@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, Integer, String, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ndc.exchange.exceptions import ExchangeError
@@ -154,16 +152,3 @@ class Limiter:
                 f"client {client_id} used its quota of {quota} requests for {day}",
                 retry_after=max(1, int(midnight - time.time())),
             )
-
-    def record_usage(self, usage: dict[str, int]) -> None:
-        """Add this batch's request counts to today's usage (runs in the group commit)."""
-        day = _today()
-        rows = [{"client_id": c, "day": day, "count": n} for c, n in usage.items()]
-        dialect = self.engine.dialect.name
-        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(QuotaUsage)
-        stmt = ins.on_conflict_do_update(
-            index_elements=["client_id", "day"],
-            set_={"count": QuotaUsage.count + ins.excluded.count},
-        )
-        with self.engine.begin() as conn:
-            conn.execute(stmt, rows)

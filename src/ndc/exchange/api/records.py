@@ -11,16 +11,12 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, text
+from ndc.exchange.api.reader import FastReader
 
-_ONE = text(
+_SELECT = (
     'SELECT entity_id, version, updated_at, "values", provenance FROM golden_records '
-    "WHERE entity = :entity AND entity_id = :id"
+    "WHERE entity = ? AND entity_id "
 )
-_MANY = text(
-    'SELECT entity_id, version, updated_at, "values", provenance FROM golden_records '
-    "WHERE entity = :entity AND entity_id IN :ids"
-).bindparams(bindparam("ids", expanding=True))
 
 
 def _iso(value: Any) -> str | None:
@@ -56,16 +52,15 @@ def render(row: Sequence[Any], fields: Sequence[str] | None, dataset: str) -> di
     }
 
 
-def read_one(engine: Engine, entity: str, entity_id: str) -> Sequence[Any] | None:
-    with engine.connect() as conn:
-        return conn.execute(_ONE, {"entity": entity, "id": entity_id}).first()
+def read_one(reader: FastReader, entity: str, entity_id: str) -> Sequence[Any] | None:
+    return reader.one(_SELECT + "= ?", (entity, entity_id))
 
 
-def read_many(engine: Engine, entity: str, ids: Sequence[str]) -> dict[str, Sequence[Any]]:
+def read_many(reader: FastReader, entity: str, ids: Sequence[str]) -> dict[str, Sequence[Any]]:
     if not ids:
         return {}
-    with engine.connect() as conn:
-        rows = conn.execute(_MANY, {"entity": entity, "ids": list(ids)}).all()
+    marks = ", ".join("?" * len(ids))
+    rows = reader.all(_SELECT + f"IN ({marks})", (entity, *ids))
     return {r[0]: r for r in rows}
 
 
