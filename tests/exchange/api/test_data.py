@@ -88,3 +88,18 @@ def test_bulk_over_1000_identifiers_is_refused(api: Api) -> None:
     r = api.client.post("/api/v1/persons/bulk", json={"ids": [AN] * 1001}, headers=api.headers())
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
+
+
+def test_demo_api_key_works_only_in_demo_mode(api: Api) -> None:
+    from ndc.exchange.api.context import demo_api_key
+
+    key = demo_api_key(api.settings, "BHXH/claims")
+    hdrs = {"X-API-Key": key, "X-NDC-Purpose": "social-insurance", "X-NDC-User-Id": "demo"}
+    r = api.client.get(f"/api/v1/persons/{AN}", headers=hdrs)
+    assert r.status_code == 200, r.text
+    forged = {**hdrs, "X-API-Key": key[:-1] + ("0" if key[-1] != "0" else "1")}
+    assert api.client.get(f"/api/v1/persons/{AN}", headers=forged).status_code == 401
+    api.ctx.settings = api.settings.model_copy(update={"demo": False})
+    r = api.client.get(f"/api/v1/persons/{AN}", headers=hdrs)
+    assert r.status_code == 401
+    assert r.json()["type"].endswith("/unauthorized")

@@ -41,6 +41,19 @@ def admin_secret(settings: Settings) -> str | None:
     return None
 
 
+CLIENT_SQL = (
+    "SELECT c.id, c.active, m.code, m.active FROM exchange_clients c "
+    "JOIN exchange_members m ON m.code = c.member_code WHERE c.id = ?"
+)
+
+
+def demo_api_key(settings: Settings, client_id: str) -> str:
+    """A client's API key in demo mode (``X-API-Key``); refused outside demo mode."""
+    secret = hashlib.sha256(f"ndc-demo/api-keys/{settings.seed}".encode()).digest()
+    mac = hmac.new(secret, client_id.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"ndcdemo.{client_id}.{mac}"
+
+
 class ExchangeContext:
     """Shared, thread-safe services of the exchange API (one per app)."""
 
@@ -75,6 +88,19 @@ class ExchangeContext:
 
     def subject_ref(self, identifier: str) -> str:
         return self.ledger.subject_ref(identifier)
+
+    def api_key_client(self, api_key: str) -> tuple[str, str] | None:
+        """``(client_id, member_code)`` of a valid demo API key of an active client, else None."""
+        if not self.settings.demo or api_key.count(".") < 2:
+            return None
+        client_id = api_key[len("ndcdemo.") : api_key.rindex(".")]
+        expected = demo_api_key(self.settings, client_id)
+        if not hmac.compare_digest(api_key, expected):
+            return None
+        row = self.reader.one(CLIENT_SQL, (client_id,))
+        if row is None or not (row[1] and row[3]):
+            return None
+        return str(row[0]), str(row[2])
 
     def admin_ok(self, token: str) -> bool:
         return self._admin is not None and hmac.compare_digest(token, self._admin)

@@ -33,6 +33,12 @@ class MissingCredentials(AuthenticationError):
     problem_type = "unauthorized"
 
 
+class BadApiKey(AuthenticationError):
+    """The demo API key is not valid (or the platform is not in demo mode)."""
+
+    problem_type = "bad-api-key"
+
+
 class BadHeader(ExchangeError):
     """A required call header is missing or malformed."""
 
@@ -123,12 +129,24 @@ async def read_call(
         Header(alias="X-NDC-Covert-Until", description="Covert investigations: hide until."),
     ] = None,
     request_id: Annotated[str | None, Header(alias="X-Request-Id")] = None,
+    api_key: Annotated[
+        str | None, Header(alias="X-API-Key", description="Demo mode only, instead of a token.")
+    ] = None,
 ) -> Call:
     """Authenticate the client, apply its rate limit, check the headers (token not consumed)."""
-    if credentials is None:
+    pending: tuple[str, str, int] | None = None
+    if credentials is not None:
+        client = ctx.verifier.verify(credentials.credentials, remember=False)
+        client_id, member_code = client.client_id, client.member_code
+        pending = (client_id, client.jti, client.expires_at + ctx.verifier.leeway)
+    elif api_key is not None and ctx.settings.demo:
+        found = ctx.api_key_client(api_key)
+        if found is None:
+            raise BadApiKey("the API key is not valid (API keys work in demo mode only)")
+        client_id, member_code = found
+    else:
         raise MissingCredentials("send 'Authorization: Bearer <client token>'")
-    client = ctx.verifier.verify(credentials.credentials, remember=False)
-    ctx.limiter.check(client.client_id)
+    ctx.limiter.check(client_id)
     if not purpose:
         raise BadHeader("X-NDC-Purpose is required: say why the data is needed")
     known = _purposes()
@@ -142,14 +160,14 @@ async def read_call(
         request_id = secrets.token_hex(8)
     until = _covert(covert_until)
     return Call(
-        client_id=client.client_id,
-        member_code=client.member_code,
+        client_id=client_id,
+        member_code=member_code,
         purpose=purpose,
         user_id=user_id,
         case_ref=case_ref,
         request_id=request_id,
         covert_until=until,
-        pending=(client.client_id, client.jti, client.expires_at + ctx.verifier.leeway),
+        pending=pending,
     )
 
 
