@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,11 +53,13 @@ class Receiver:
     def __init__(self) -> None:
         self.secrets: list[str] = []  # of the subscriptions sending here
         self.retry_after: str | None = None  # sent with failure answers
+        self.delay = 0.0  # seconds to hang before answering
         self.fail_with: int | None = None  # answer this status instead of 204
         self.fail_left = 0  # ... for this many requests (then answer 204)
         self.attempts: list[tuple[str, int]] = []  # (webhook-id, status answered)
         self.processed: list[dict[str, Any]] = []  # payloads handled once each
         self.seen: set[str] = set()
+        self.arrivals: list[float] = []  # time.monotonic() of each request
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
         self.port = 0
@@ -72,6 +75,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
+                time.sleep(receiver.delay)
                 status = receiver.handle(dict(self.headers.items()), body)
                 self.send_response(status)
                 if status >= 300 and receiver.retry_after is not None:
@@ -103,6 +107,7 @@ class Receiver:
 
     def handle(self, headers: dict[str, str], body: bytes) -> int:
         with self.lock:
+            self.arrivals.append(time.monotonic())
             msg_id = headers.get("webhook-id", "")
             if self.fail_left > 0 and self.fail_with is not None:
                 self.fail_left -= 1

@@ -14,6 +14,7 @@ from ndc.exchange.subscriptions import (
     SubscriptionError,
     SubscriptionIn,
     SubscriptionNotFound,
+    TooManySubscriptions,
     check_callback,
     create_subscription,
     delete_subscription,
@@ -94,6 +95,17 @@ def test_invalid_subscriptions_are_refused(
 ) -> None:
     with pytest.raises(error):
         _create(reg, **kw)
+
+
+def test_a_client_has_a_bounded_number_of_live_subscriptions(reg: Registered) -> None:
+    req = SubscriptionIn(dataset="person", callback_url="https://x.gov.vn/h")
+    with Session(reg.engine) as s, s.begin():
+        first = create_subscription(s, reg.client_id, req, "social-insurance", max_per_client=2)
+        create_subscription(s, reg.client_id, req, "social-insurance", max_per_client=2)
+        with pytest.raises(TooManySubscriptions):
+            create_subscription(s, reg.client_id, req, "social-insurance", max_per_client=2)
+        delete_subscription(s, reg.client_id, first.id)
+        create_subscription(s, reg.client_id, req, "social-insurance", max_per_client=2)
 
 
 def test_unknown_client_is_refused(reg: Registered) -> None:

@@ -31,6 +31,7 @@ from ndc.exchange.subscriptions.exceptions import (
     SubscriptionError,
     SubscriptionInactive,
     SubscriptionNotFound,
+    TooManySubscriptions,
     WebhookVerificationError,
 )
 from ndc.exchange.subscriptions.models import Delivery, Subscription
@@ -77,6 +78,7 @@ __all__ = [
     "SubscriptionInactive",
     "SubscriptionNotFound",
     "SubscriptionOut",
+    "TooManySubscriptions",
     "WebhookVerificationError",
     "backoff",
     "check_callback",

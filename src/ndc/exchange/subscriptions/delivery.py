@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -214,24 +216,47 @@ def deliver_due(
     retry: RetryPolicy | None = None,
     rng: random.Random | None = None,
     limit: int = 500,
+    workers: int = 8,
 ) -> DeliverResult:
-    """POST the deliveries due at ``now`` (at most ``limit`` attempts) and record the answers."""
+    """POST the deliveries due at ``now`` (at most ``limit`` attempts) and record the answers.
+
+    Subscriptions are served by up to ``workers`` threads, so a receiver that hangs until the
+    timeout delays only its own queue."""
     now = as_utc(now or utcnow())
     retry = retry or RetryPolicy()
     rng = rng or random.Random()
     counts = {"attempted": 0, "delivered": 0, "retrying": 0, "failed": 0, "deactivated": 0}
-    for subscription_id in _queues(engine, now):
-        while counts["attempted"] < limit:
+    lock = threading.Lock()
+
+    def add(key: str, n: int = 1) -> None:
+        with lock:
+            counts[key] += n
+
+    def drain(subscription_id: str) -> None:
+        while True:
+            with lock:  # reserve an attempt within the limit
+                if counts["attempted"] >= limit:
+                    return
+                counts["attempted"] += 1
             claim = _claim(engine, subscription_id, now, retry, rng)
             if claim is None:
-                break
-            counts["attempted"] += 1
+                add("attempted", -1)
+                return
             outcome = _record(engine, claim, now, _post(http_client, claim), retry)
             if outcome == "gone":
-                counts["failed"] += 1
-                counts["deactivated"] += 1
+                add("failed")
+                add("deactivated")
             else:
-                counts[outcome] += 1
+                add(outcome)
             if outcome != "delivered":
-                break  # keep this subscription's order: its head must go first
+                return  # keep this subscription's order: its head must go first
+
+    queues = _queues(engine, now)
+    if workers <= 1 or len(queues) <= 1:
+        for subscription_id in queues:
+            drain(subscription_id)
+    else:
+        with ThreadPoolExecutor(min(workers, len(queues)), "ndc-webhooks") as pool:
+            for _ in pool.map(drain, queues):  # re-raises a worker's exception
+                pass
     return DeliverResult(**counts)

@@ -18,6 +18,13 @@ class InvalidCallback(SubscriptionError):
     problem_type = "subscription-invalid-callback"
 
 
+class TooManySubscriptions(SubscriptionError):
+    """The client already has the maximum number of live subscriptions; delete one first."""
+
+    problem_type = "subscription-limit"
+    status = 409
+
+
 class SubscriptionNotFound(NotFoundError):
     """No live subscription with that id belongs to the calling client."""
 

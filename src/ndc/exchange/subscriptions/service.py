@@ -29,6 +29,7 @@ from ndc.exchange.subscriptions.exceptions import (
     SubscriptionError,
     SubscriptionInactive,
     SubscriptionNotFound,
+    TooManySubscriptions,
 )
 from ndc.exchange.subscriptions.models import Delivery, Subscription
 from ndc.exchange.subscriptions.notices import notice_from_payload
@@ -45,6 +46,7 @@ from ndc.golden import create_tables as create_golden_tables
 from ndc.store.engine import Base
 
 TABLES: list[Table] = [Base.metadata.tables[m.__tablename__] for m in (Subscription, Delivery)]
+MAX_PER_CLIENT = 100  # each whole-dataset subscription multiplies every change: keep it bounded
 _SUBJECT = {"person": re.compile(r"^\d{12}$"), "enterprise": re.compile(r"^\d{10}(-\d{3})?$")}
 
 
@@ -137,6 +139,7 @@ def create_subscription(
     *,
     allowed_fields: Sequence[str] | None = None,
     allow_http: bool = False,
+    max_per_client: int = MAX_PER_CLIENT,
     now: datetime | None = None,
 ) -> CreatedSubscription:
     """Subscribe ``client_id`` to changes published from now on; the secret is returned once.
@@ -145,6 +148,13 @@ def create_subscription(
     to them, so a notice never names an attribute the client may not read."""
     if session.get(Client, client_id) is None:
         raise ClientNotFound(f"no client {client_id!r}")
+    live = session.scalar(
+        select(func.count())
+        .select_from(Subscription)
+        .where(Subscription.client_id == client_id, Subscription.deleted_at.is_(None))
+    )
+    if (live or 0) >= max_per_client:
+        raise TooManySubscriptions(f"{client_id!r} has {live} subscriptions (the maximum)")
     callback = check_callback(request.callback_url, allow_http=allow_http)
     subjects = _check_subjects(request.dataset, request.subjects)
     attributes = _check_attributes(request.dataset, request.attributes, allowed_fields)
