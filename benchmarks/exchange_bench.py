@@ -202,9 +202,11 @@ def main() -> None:
     finally:
         stop(proc)
     port = _free_port()
-    bare_cmd = [str(bindir / "uvicorn"), "bare_app:app", "--app-dir", str(HERE), "--port",
-                str(port), "--workers", str(args.workers), "--no-access-log"]  # fmt: skip
-    proc = start(bare_cmd, env, port)
+    # The same launcher as `ndc serve` (one SO_REUSEPORT socket per worker, same Uvicorn config).
+    launch = (f"from ndc.serve import run_workers; "
+              f"run_workers('bare_app:app', '127.0.0.1', {port}, {args.workers})")  # fmt: skip
+    bare_env = {**env, "PYTHONPATH": str(HERE)}
+    proc = start([sys.executable, "-c", launch], bare_env, port)
     base = f"http://127.0.0.1:{port}"
     try:
         wrk(base, 2, args.connections, args.threads, [str(warm), str(args.threads), PURPOSE])

@@ -1,10 +1,80 @@
-"""``ndc serve``: run the web app with Uvicorn."""
+"""``ndc serve``: run the web app with Uvicorn, one process per worker, each with its own socket.
+
+Uvicorn's own multi-worker mode shares one listening socket, and under keep-alive load one
+worker ends up accepting most connections while the other idles. Here every worker binds its
+own socket with ``SO_REUSEPORT`` and the kernel spreads connections evenly across them.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+import socket
+import sys
+import time
+from types import FrameType
 
 import typer
+
+
+def _socket(host: str, port: int, reuse_port: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker(app: str, factory: bool, host: str, port: int, access_log: bool) -> None:
+    import uvicorn
+
+    sock = _socket(host, port, reuse_port=True)
+    config = uvicorn.Config(app, factory=factory, access_log=access_log, loop="auto",
+                            http="auto", lifespan="on")  # fmt: skip
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def run_workers(
+    app: str, host: str, port: int, workers: int, factory: bool = False, access_log: bool = False
+) -> None:
+    """Serve ``app`` (an import string) with ``workers`` processes; stops them on SIGINT/TERM."""
+    os.environ["NDC_SERVE_WORKERS"] = str(workers)  # workers split the rate limits
+    if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+        import uvicorn
+
+        uvicorn.run(app, factory=factory, host=host, port=port, workers=workers,
+                    access_log=access_log, loop="auto", http="auto")  # fmt: skip
+        return
+    _socket(host, port, reuse_port=True).close()  # fail here, clearly, if the port is taken
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(target=_worker, args=(app, factory, host, port, access_log), daemon=False)
+        for _ in range(workers)
+    ]
+    for p in procs:
+        p.start()
+    stopping = False
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for p in procs:
+            if p.is_alive() and p.pid is not None:
+                os.kill(p.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print(f"NDC serving on http://{host}:{port} with {workers} workers", file=sys.stderr)
+    while any(p.is_alive() for p in procs):
+        for i, p in enumerate(procs):
+            if not p.is_alive() and not stopping:  # a crashed worker is replaced
+                procs[i] = ctx.Process(target=_worker, args=(app, factory, host, port, access_log))
+                procs[i].start()
+        time.sleep(0.5)
 
 
 def serve(
@@ -16,17 +86,4 @@ def serve(
     ),
 ) -> None:
     """Serve the NDC API (docs at /docs), the exchange under /api/v1 and the transparency log."""
-    import uvicorn
-
-    # Workers are separate processes: they read the worker count from the environment.
-    os.environ["NDC_SERVE_WORKERS"] = str(workers)
-    uvicorn.run(
-        "ndc.web:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        loop="auto",
-        http="auto",
-    )
+    run_workers("ndc.web:create_app", host, port, workers, factory=True, access_log=access_log)
