@@ -52,7 +52,7 @@ class Api:
 
     def headers(self, purpose: str = "social-insurance", **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token()}", "X-NDC-Purpose": purpose,
-                "X-NDC-User-Id": "can.bo.01", "X-NDC-Case-Ref": "HS-2026-0001", **extra}  # fmt: skip
+                "X-NDC-User-Id": "can.bo.01", "X-NDC-Case-Ref": "HS-2026-01", **extra}  # fmt: skip
 
     def ledger_events(self) -> list[dict[str, object]]:
         """Every entry appended so far (queued or integrated), decoded."""

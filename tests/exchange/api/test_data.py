@@ -1,4 +1,4 @@
-"""Person lookups: authorised by the catalogue, minimised, with provenance, audited in the ledger."""
+"""Person lookups: authorised by the catalogue, minimised, with provenance, audited."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ def test_person_lookup_returns_only_entitled_fields_with_provenance(api: Api) ->
     assert r.status_code == 200, r.text
     body = r.json()
     assert sorted(body["fields"]) == PERSON_FIELDS  # phone and marital status are not entitled
-    assert body["fields"]["full_name"] == {"value": "Nguyễn Văn An", "source": "population",
-                                           "as_of": "2026-01-01T08:00:00", "verified": True}  # fmt: skip
+    expected = {"value": "Nguyễn Văn An", "source": "population",
+                "as_of": "2026-01-01T08:00:00", "verified": True}  # fmt: skip
+    assert body["fields"]["full_name"] == expected
     assert body["access"]["legal_basis"] == "Nghị định 278/2025/NĐ-CP"
 
 
@@ -53,15 +54,22 @@ def test_unknown_person_is_404_problem(api: Api) -> None:
 
 
 def test_malformed_and_injected_identifiers_are_refused_without_server_error(api: Api) -> None:
-    for bad in ("12345", "00109000000a", "1' OR '1'='1", "001090000001;DROP", "%00", "999090000001"):
+    for bad in (
+        "12345",
+        "00109000000a",
+        "1' OR '1'='1",
+        "001090000001;DROP",
+        "%00",
+        "999090000001",
+    ):
         r = api.client.get(f"/api/v1/persons/{bad}", headers=api.headers())
         assert r.status_code in (404, 422), (bad, r.status_code)
         assert r.headers["content-type"] == "application/problem+json"
 
 
 def test_verify_answers_match_per_attribute_and_discloses_nothing_else(api: Api) -> None:
-    body = {"dataset": "person", "id": AN,
-            "attributes": {"date_of_birth": "1990-03-15", "full_name": "nguyễn  văn AN"}}  # fmt: skip
+    claims = {"date_of_birth": "1990-03-15", "full_name": "nguyễn  văn AN"}
+    body = {"dataset": "person", "id": AN, "attributes": claims}
     r = api.client.post("/api/v1/verify", json=body, headers=api.headers())
     assert r.status_code == 200, r.text
     assert r.json() == {"dataset": "person", "id": AN,
