@@ -3,9 +3,8 @@
 ``dispatch`` reads events once for every subscription (from the lowest cursor), writes one
 delivery per matching (subscription, event) and advances every cursor to the last event read,
 all in one transaction: a crash loses nothing and repeats nothing, and the unique key on
-``(subscription_id, seq)`` backs that up. Dispatchers take turns: the first statement of the
-transaction locks the subscriptions it will advance (row locks on PostgreSQL, the write lock on
-SQLite), so several processes may run one safely.
+``(subscription_id, seq)`` backs that up. Dispatchers take turns: the transaction first locks
+the subscriptions it will advance, so several processes may run one safely.
 
 Reading by cursor is gap-free because a publish writes its events with consecutive ``seq`` in
 one transaction, one publisher at a time: no event can commit below one already visible.
@@ -99,6 +98,18 @@ def _targets(
     return out
 
 
+def _lock(conn: Connection, ids: Sequence[str], head: int) -> None:
+    """Take the subscriptions' locks before reading their cursors: row locks in id order on
+    PostgreSQL (so that two dispatchers cannot deadlock), the database write lock on SQLite."""
+    behind = (Subscription.id.in_(ids), Subscription.cursor < head)
+    if conn.dialect.name == "sqlite":
+        conn.execute(update(Subscription).where(*behind).values(cursor=Subscription.cursor))
+    else:
+        conn.execute(
+            select(Subscription.id).where(*behind).order_by(Subscription.id).with_for_update()
+        )
+
+
 def _dispatch_batch(
     engine: Engine, now: datetime, policy: PolicyLike | None, batch: int
 ) -> tuple[int, int, int] | None:
@@ -108,11 +119,7 @@ def _dispatch_batch(
     if not ids:
         return None
     with engine.begin() as conn:
-        conn.execute(  # take the subscriptions' locks before reading their cursors
-            update(Subscription)
-            .where(Subscription.id.in_(ids), Subscription.cursor < head)
-            .values(cursor=Subscription.cursor)
-        )
+        _lock(conn, ids, head)
         targets = _targets(conn, ids, head, policy)
         if not targets:
             return None
