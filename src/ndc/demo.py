@@ -12,6 +12,7 @@ from ndc.settings import Settings, get_settings
 def run_demo(settings: Settings, console: Console) -> None:
     """Generate the synthetic nation, run the whole integration chain, reconcile the agencies' data
     with the registers, prove entries of the transparency log; print what happened."""
+    from ndc.exchange.demo import run_exchange_demo
     from ndc.ledger.demo import demo_ledger
     from ndc.link.reconcile import reconcile
     from ndc.link.reconcile_cli import print_summary as print_reconciliation
@@ -47,6 +48,8 @@ def run_demo(settings: Settings, console: Console) -> None:
         f"inclusion proof verified: {ledger['inclusion_proof_verified']}; "
         f"full verification: {'ok' if ledger['verify_ok'] else ledger['problems']}"
     )
+    console.rule("[bold]5. Data exchange (chia sẻ dữ liệu): agencies, keys, a first call")
+    run_exchange_demo(settings, console)
 
 
 def demo(
