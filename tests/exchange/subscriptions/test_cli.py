@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 from tests.golden.conftest import AN, MST
 from typer.testing import CliRunner
@@ -16,10 +16,12 @@ from ndc.exchange import issue_key, open_store, register_client, register_member
 from ndc.exchange.policy import create_tables as policy_tables
 from ndc.exchange.policy import grant_rule
 from ndc.exchange.subscriptions import (
+    Delivery,
     SubscriptionIn,
     create_subscription,
     create_tables,
     deliver_due,
+    list_deliveries,
     new_http_client,
 )
 from ndc.exchange.subscriptions.cli import app
@@ -82,3 +84,14 @@ def test_dispatch_once_then_replay_failed_deliveries(store: Engine, receiver: Re
     assert "1 sent: 1 delivered" in _ok("dispatch-once")
     assert [p["subject"] for p in receiver.processed] == [AN]
     assert runner.invoke(app, ["deliveries", "sub_unknown"]).exit_code == 1
+
+    add_events(store, ("person", AN, "updated", ["full_name"]))
+    receiver.stop()
+    assert "1 to retry" in _ok("dispatch-once")
+    assert "0 deliveries older than 30 days deleted" in _ok("purge")
+    with Session(store) as s, s.begin():  # the delivered one, queued 31 days ago
+        s.execute(update(Delivery).where(Delivery.status == "delivered")
+                  .values(queued_at=datetime.now(UTC) - timedelta(days=31)))  # fmt: skip
+    assert "1 deliveries older than 30 days deleted" in _ok("purge")
+    with Session(store) as s:
+        assert [d.status for d in list_deliveries(s, None, people.id)] == ["pending"]

@@ -54,6 +54,7 @@ from ndc.exchange.subscriptions.service import (
     get_subscription,
     list_deliveries,
     list_subscriptions,
+    purge_deliveries,
     redeliver,
 )
 from ndc.exchange.subscriptions.signing import generate_secret, sign, verify_webhook
@@ -95,6 +96,7 @@ __all__ = [
     "list_subscriptions",
     "new_http_client",
     "next_due",
+    "purge_deliveries",
     "readable_fields",
     "redeliver",
     "sign",

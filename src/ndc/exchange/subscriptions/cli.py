@@ -1,9 +1,10 @@
-"""``ndc subscriptions``: see subscriptions and their deliveries, run a dispatch, replay."""
+"""``ndc subscriptions``: see subscriptions and their deliveries, run a dispatch, replay, purge."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
 import typer
@@ -123,3 +124,13 @@ def redeliver(
         return len(set(ids))
 
     console.print(f"{_run(requeue)} deliveries queued again")
+
+
+@app.command("purge")
+def purge(
+    days: Annotated[int, typer.Option(min=1, help="Keep deliveries of the last N days.")] = 30,
+) -> None:
+    """Delete delivered and failed deliveries older than N days (pending ones stay)."""
+    cutoff = datetime.now(UTC) - timedelta(days=days)
+    n = _run(lambda s: service.purge_deliveries(s, cutoff))
+    console.print(f"{n} deliveries older than {days} days deleted")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from ndc.dictionary import entity
@@ -273,3 +273,17 @@ def redeliver(
     row.delivered_at = None
     session.flush()
     return delivery_out(row)
+
+
+def purge_deliveries(session: Session, before: datetime) -> int:
+    """Delete delivered and failed deliveries queued before ``before``; returns how many.
+
+    A delivery names a person and what changed about them, so it is kept only as long as it is
+    useful for replay and support; pending ones are never purged."""
+    result = session.execute(
+        delete(Delivery).where(
+            Delivery.status.in_([DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value]),
+            Delivery.queued_at < as_utc(before),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
