@@ -19,6 +19,7 @@ def _register() -> None:
     from ndc.dictionary.cli import app as dictionary_app
     from ndc.exchange.cli import app as members_app
     from ndc.exchange.policy.cli import catalogue_app, consent_app
+    from ndc.exchange.subscriptions.cli import app as subscriptions_app
     from ndc.golden.cli import app as golden_app
     from ndc.ledger.cli import app as ledger_app
     from ndc.link.cli import app as link_app
@@ -40,6 +41,7 @@ def _register() -> None:
     app.add_typer(members_app, name="members")
     app.add_typer(catalogue_app, name="catalogue")
     app.add_typer(consent_app, name="consent")
+    app.add_typer(subscriptions_app, name="subscriptions")
     app.command("synth")(synth)
     app.command("serve")(serve)
     app.command("demo")(demo)

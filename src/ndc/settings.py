@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     serve_workers: int = Field(
         default=1, ge=1, description="Worker processes of ndc serve (rate limits are split)."
     )
+    subscriptions_dispatcher: bool = Field(
+        default=True, description="Run the webhook dispatcher inside ndc serve."
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body the API accepts."
     )

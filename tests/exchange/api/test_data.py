@@ -111,3 +111,25 @@ def test_demo_api_key_works_only_in_demo_mode(api: Api) -> None:
     r = api.client.get(f"/api/v1/persons/{AN}", headers=hdrs)
     assert r.status_code == 401
     assert r.json()["type"].endswith("/unauthorized")
+
+
+def test_change_feed_is_audited_per_subject(api: Api) -> None:
+    import json
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
+    from ndc.golden.models import ChangeEventRow
+
+    with Session(api.ctx.engine) as s, s.begin():
+        s.add(ChangeEventRow(seq=1, entity="person", entity_id=AN, version=2, kind="updated",
+                             attributes=json.dumps(["date_of_birth", "phone"]), previous="{}",
+                             sources='["population"]', run_id="r1",
+                             created_at=datetime(2026, 2, 1)))  # fmt: skip
+    r = api.client.get("/api/v1/changes?dataset=person", headers=api.headers())
+    assert r.status_code == 200, r.text
+    notices = r.json()["events"]
+    assert [(n["subject"], n["attributes"]) for n in notices] == [(AN, ["date_of_birth"])]
+    events = api.ledger_events()
+    assert [(e["action"], e["subject"], e["fields"]) for e in events] == [
+        ("exchange:person:notify", api.ctx.subject_ref(AN), ["person.date_of_birth"])]  # fmt: skip

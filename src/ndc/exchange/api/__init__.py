@@ -7,6 +7,8 @@ size limit and the routers.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -94,16 +96,12 @@ def open_context(settings: Settings) -> ExchangeContext:
     golden_tables(engine)
     Base.metadata.create_all(engine, tables=[ClientLimit.__table__, QuotaUsage.__table__])  # type: ignore[list-item]
     from ndc.exchange.policy import create_tables as policy_tables
+    from ndc.exchange.subscriptions import create_tables as subscription_tables
     from ndc.golden.parcels import create_parcel_tables
 
     policy_tables(engine)
     create_parcel_tables(engine)
-    try:
-        from ndc.exchange.subscriptions import create_tables as subscription_tables
-    except ImportError:  # pragma: no cover - until subscriptions land
-        pass
-    else:
-        subscription_tables(engine)
+    subscription_tables(engine)
     return ExchangeContext(settings, engine)
 
 
@@ -120,6 +118,22 @@ def _meta_router() -> APIRouter:
         ]  # fmt: skip
 
     return router
+
+
+def _lifespan_router(ctx: ExchangeContext) -> APIRouter:
+    """Runs the webhook dispatcher for the life of the app (``NDC_SUBSCRIPTIONS_DISPATCHER``)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not ctx.settings.subscriptions_dispatcher:
+            yield
+            return
+        from ndc.exchange.subscriptions import dispatching
+
+        async with dispatching(ctx.engine, ctx.policy):
+            yield
+
+    return APIRouter(lifespan=lifespan)
 
 
 def install(app: FastAPI, settings: Settings) -> ExchangeContext:
@@ -143,13 +157,13 @@ def install(app: FastAPI, settings: Settings) -> ExchangeContext:
         )  # fmt: skip
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.include_router(_lifespan_router(ctx))
     for router in (data.build_router(), admin.build_router(), history.build_router()):
         app.include_router(router)
     app.include_router(_meta_router())
-    for module in ("ndc.exchange.policy.api", "ndc.exchange.subscriptions.api"):
-        try:
-            mod = __import__(module, fromlist=["build_router"])
-        except ImportError:
-            continue
-        app.include_router(mod.build_router())
+    from ndc.exchange.policy.api import build_router as policy_router
+    from ndc.exchange.subscriptions.api import build_router as subscriptions_router
+
+    app.include_router(policy_router())
+    app.include_router(subscriptions_router())
     return ctx

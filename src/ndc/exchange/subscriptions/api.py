@@ -7,18 +7,22 @@ attributes the client may read, never values.
 
 # No `from __future__ import annotations`: FastAPI must see the real types of the parameters.
 
-from collections.abc import Collection
+import asyncio
+from collections.abc import Collection, Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
+from ndc.exchange.api.context import ExchangeContext
+from ndc.exchange.api.data import event
 from ndc.exchange.api.deps import Call, CallDep, ContextDep
 from ndc.exchange.subscriptions import service
 from ndc.exchange.subscriptions.changes import feed
 from ndc.exchange.subscriptions.entitlement import PolicyLike, readable_fields
 from ndc.exchange.subscriptions.schemas import (
     ChangeFeed,
+    ChangeNotice,
     CreatedSubscription,
     Dataset,
     DeliveryOut,
@@ -26,6 +30,7 @@ from ndc.exchange.subscriptions.schemas import (
     SubscriptionIn,
     SubscriptionOut,
 )
+from ndc.ledger import AccessEvent
 
 
 def _readable(
@@ -39,6 +44,34 @@ def _readable(
         purpose=call.purpose,
         fields=fields,
     )
+
+
+def _notice_events(
+    ctx: ExchangeContext, call: Call, notices: Sequence[ChangeNotice]
+) -> list[AccessEvent]:
+    basis: dict[str, str | None] = {}
+    for d in {n.dataset for n in notices}:
+        decision = ctx.policy.decide(
+            client_id=call.client_id,
+            member_code=call.member_code,
+            dataset=str(d),
+            purpose=call.purpose,
+            subject_id=None,
+        )
+        basis[str(d)] = decision.legal_basis or f"catalogue rule {decision.rule_id}"
+    return [
+        event(
+            ctx,
+            call,
+            f"exchange:{n.dataset}:notify",
+            n.subject,
+            [a for a in n.attributes or []],
+            True,
+            basis[str(n.dataset)],
+            None,
+        )
+        for n in notices
+    ]
 
 
 def build_router() -> APIRouter:
@@ -103,7 +136,7 @@ def build_router() -> APIRouter:
             return service.redeliver(s, call.client_id, subscription_id, delivery_id)
 
     @router.get("/changes", summary="Pull feed of changes (names of changed attributes only)")
-    def changes(
+    async def changes(
         call: CallDep,
         ctx: ContextDep,
         dataset: Annotated[list[Dataset], Query(min_length=1, max_length=2)],
@@ -113,6 +146,10 @@ def build_router() -> APIRouter:
         readable: dict[str, Collection[str] | None] = {
             d: _readable(ctx.policy, call, d) for d in sorted(set(dataset))
         }
-        return feed(ctx.engine, readable, cursor, limit)
+        page = await asyncio.to_thread(feed, ctx.engine, readable, cursor, limit)
+        # That a person changed (and which attributes: a death, a new address) is personal
+        # data: every notice handed out is an access in the subject's history.
+        await ctx.audit(_notice_events(ctx, call, page.events))
+        return page
 
     return router
