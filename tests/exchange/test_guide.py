@@ -12,7 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,14 @@ def test_first_call_example_reads_a_minimised_person(
     kid = guide.demo.client("BHXH/claims").kid
     assert "<your kid>" in code
     # The example's own httpx.Client, pointed at the in-process app instead of a server.
-    monkeypatch.setattr(httpx, "Client", lambda base_url, **_: TestClient(guide.app, base_url))
+    real_client = httpx.Client
+
+    def client(*args: Any, **kwargs: Any) -> httpx.Client:
+        if kwargs.get("base_url") == "http://127.0.0.1:8000":
+            return TestClient(guide.app, kwargs["base_url"])
+        return real_client(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "Client", client)
     namespace: dict[str, Any] = {}
     exec(compile(code.replace("<your kid>", kid), str(GUIDE), "exec"), namespace)
     person = namespace["person"]
@@ -179,7 +186,7 @@ def test_access_history_proofs_verify_with_the_guides_code(guide: Guide) -> None
 
 
 _ENDPOINT = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+`?(/(?:api/v1|log)/[^\s`\"'),]*)")
-_CURL = re.compile(r"curl\s[^\n]*?(?:\\\n[^\n]*?)*(?=\n|$)")
+_CURL = re.compile(r"^curl (?:[^\n]*\\\n)*[^\n]*", re.M)
 
 
 def _documented_calls(text: str) -> set[tuple[str, str]]:
@@ -309,3 +316,55 @@ def test_admin_api_registration_runs_as_written(tmp_path: Path) -> None:
             )
             assert r.status_code in (200, 201), (cmd, r.text)
     assert r.json()[0]["legal_basis"].startswith("Luật Bảo hiểm xã hội 2024")
+
+
+SIGNER = {
+    "social-insurance": "BHXH/claims",
+    "administrative-procedure": "HN/one-stop",
+    "credit-assessment": "VCB/ekyc",
+    "citizen-self-service": "VPCP/portal",
+}
+
+
+def test_data_calls_answer_as_documented(guide: Guide) -> None:
+    """Every curl of sections 5-10, in order, each signed by the demo client of its purpose."""
+    now = datetime(2026, 1, 5, 8)
+    with Session(guide.ctx.engine) as s, s.begin():
+        s.add(
+            GoldenRecordRow(
+                entity="enterprise",
+                entity_id="0100109106",
+                version=1,
+                values=json.dumps({"name": "Công ty TNHH Sao Mai", "status": "active"}),
+                provenance=json.dumps(
+                    {"record": ["business_registration", "b1", "2026-01-02T08:00:00"]}
+                ),
+                run_id="golden-test",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    consent_id = ""
+    seen = 0
+    with TestClient(guide.app) as http:
+        for number in range(5, 11):
+            for cmd in _CURL.findall(section(number)):
+                method, url, headers, body = _curl_args(cmd)
+                if "Authorization" in headers:
+                    signer = SIGNER[headers["X-NDC-Purpose"]]
+                    headers["Authorization"] = f"Bearer {guide.demo.token(signer)}"
+                if "X-API-Key" in headers:
+                    headers["X-API-Key"] = guide.demo.client("BHXH/claims").api_key
+                if body is not None and '"valid_until"' in body:  # the example's date may be past
+                    body = re.sub(r'"valid_until": "[^"]+"', f'"valid_until": "{later}"', body)
+                url = url.replace("$NDC", "").replace("<consent id>", consent_id)
+                guide.ctx.ledger.integrate()  # the sequencer's job, within a second
+                r = http.request(
+                    method, url, headers=headers, content=body.encode() if body else None
+                )
+                assert r.status_code in (200, 201), (cmd, r.text)
+                if method == "POST" and url == "/api/v1/consents":
+                    consent_id = r.json()["id"]
+                seen += 1
+    assert seen >= 12 and consent_id
