@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ndc.exchange import TokenVerifier, revoke_key
 from ndc.exchange.api import ExchangeContext
 from ndc.exchange.demo import (
     DemoExchange,
@@ -73,6 +74,19 @@ def test_key_files_are_registered_again_in_a_fresh_store(
     again = setup_demo_exchange(fresh)
     assert [c.kid for c in again.clients] == [c.kid for c in first.clients]  # same key files
     assert "key BHXH/claims (registered from BHXH_claims.pem)" in again.added
+
+
+def test_a_revoked_demo_key_is_replaced(demo_settings: Settings) -> None:
+    first = setup_demo_exchange(demo_settings)
+    old = first.client("BHXH/claims")
+    engine = create_app(demo_settings).state.exchange.engine
+    with Session(engine) as s, s.begin():
+        revoke_key(s, old.kid)
+    again = setup_demo_exchange(demo_settings)
+    new = again.client("BHXH/claims")
+    assert again.added == ("key BHXH/claims",) and new.kid != old.kid
+    assert new.key_path.with_suffix(".kid").read_text().strip() == new.kid
+    assert TokenVerifier(engine).verify(again.token("BHXH/claims")).kid == new.kid
 
 
 def test_setup_is_refused_outside_demo_mode(tmp_path: Path) -> None:

@@ -139,6 +139,8 @@ class DemoClient:
 
 @dataclass(frozen=True)
 class DemoExchange:
+    """The demo registry as set up: clients with their keys, the admin token, what was added."""
+
     clients: tuple[DemoClient, ...]
     admin_token: str | None
     audience: str
