@@ -133,3 +133,48 @@ def test_change_feed_is_audited_per_subject(api: Api) -> None:
     events = api.ledger_events()
     assert [(e["action"], e["subject"], e["fields"]) for e in events] == [
         ("exchange:person:notify", api.ctx.subject_ref(AN), ["person.date_of_birth"])]  # fmt: skip
+
+
+def test_webhook_notice_is_recorded_before_it_is_sent(api: Api) -> None:
+    import json
+    import threading
+    import time
+    from datetime import datetime
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from sqlalchemy.orm import Session
+
+    from ndc.golden.models import ChangeEventRow
+
+    received: list[dict[str, object]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            received.append(json.loads(body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        wanted = {"dataset": "person", "callback_url": url, "subjects": [AN]}
+        r = api.client.post("/api/v1/subscriptions", headers=api.headers(), json=wanted)
+        assert r.status_code == 201, r.text
+        with Session(api.ctx.engine) as s, s.begin():
+            s.add(ChangeEventRow(seq=1, entity="person", entity_id=AN, version=2, kind="updated",
+                                 attributes='["sex"]', previous="{}", sources='["population"]',
+                                 run_id="r1", created_at=datetime(2026, 2, 1)))  # fmt: skip
+        deadline = time.monotonic() + 15
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        server.shutdown()
+    assert [(n["subject"], n["attributes"]) for n in received] == [(AN, ["sex"])]
+    notify = [e for e in api.ledger_events() if e["action"] == "exchange:person:notify"]
+    assert [(e["subject"], e["fields"]) for e in notify] == [
+        (api.ctx.subject_ref(AN), ["person.sex"])]  # fmt: skip

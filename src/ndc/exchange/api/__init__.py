@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ndc.dictionary.identifiers import cccd_province_codes
-from ndc.exchange.api.context import ExchangeContext, admin_secret
+from ndc.exchange.api.context import ExchangeContext, admin_secret, notice_audit
 from ndc.exchange.api.deps import AdminDep, Call, CallDep, ContextDep
 from ndc.exchange.api.limits import QuotaExceeded, RateLimited
 from ndc.exchange.exceptions import AuthenticationError, ExchangeError
@@ -130,7 +130,7 @@ def _lifespan_router(ctx: ExchangeContext) -> APIRouter:
             return
         from ndc.exchange.subscriptions import dispatching
 
-        async with dispatching(ctx.engine, ctx.policy):
+        async with dispatching(ctx.engine, ctx.policy, on_first_send=notice_audit(ctx)):
             yield
 
     return APIRouter(lifespan=lifespan)

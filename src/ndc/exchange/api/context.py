@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ndc.exchange.api.commit import GroupCommitter
@@ -17,6 +18,7 @@ from ndc.exchange.api.reader import FastReader
 from ndc.exchange.auth import TokenVerifier
 from ndc.exchange.exceptions import ReplayedToken
 from ndc.ledger import AccessEvent, Ledger, LedgerError, get_ledger
+from ndc.ledger.service import enqueue_with, queue_rows
 from ndc.problems import ProblemError
 from ndc.settings import Settings
 
@@ -124,3 +126,34 @@ class ExchangeContext:
         if not first_use:
             assert pending is not None
             raise ReplayedToken(f"token id {pending[1]!r} was already used")
+
+
+def notice_audit(ctx: ExchangeContext) -> Callable[[Connection, str, str, str], None]:
+    """The webhook dispatcher's audit hook: a notice is recorded in its subject's history, in
+    the transaction that claims its first attempt, before it is sent."""
+
+    def record(conn: Connection, client_id: str, purpose: str, payload: str) -> None:
+        notice = json.loads(payload)
+        dataset = str(notice["dataset"])
+        member = client_id.split("/", 1)[0]
+        decision = ctx.policy.decide(client_id=client_id, member_code=member, dataset=dataset,
+                                     purpose=purpose, subject_id=None)  # fmt: skip
+        if not decision.permit:
+            raise PermissionError(f"{client_id} may no longer read {dataset}: {decision.reason}")
+        event = AccessEvent(
+            action=f"exchange:{dataset.replace('_', '-')}:notify",
+            actor_member=member,
+            actor_client=client_id,
+            purpose=purpose,
+            legal_basis=decision.legal_basis or f"catalogue rule {decision.rule_id}",
+            subject_ref=ctx.subject_ref(str(notice["subject"])),
+            fields=tuple(f"{dataset}.{a}" for a in notice.get("attributes") or ()),
+            request_id=str(notice["id"])[:100],
+        )
+        cursor = conn.connection.cursor()
+        try:
+            enqueue_with(cursor, ctx.committer.mark, queue_rows([event]))
+        finally:
+            cursor.close()
+
+    return record

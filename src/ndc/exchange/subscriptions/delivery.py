@@ -29,13 +29,14 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, Select, func, select, update
+from sqlalchemy import Connection, Engine, Select, func, select, update
 
 from ndc.exchange.subscriptions.models import Delivery, Subscription
 from ndc.exchange.subscriptions.schemas import DeliverResult, DeliveryStatus
@@ -77,8 +78,18 @@ class _Claim:
     lease_until: datetime
 
 
+#: The audit hook: called with (connection, client id, purpose, notice JSON) in the transaction
+#: that claims a notice's first attempt, so a notice is never sent before it is recorded.
+OnFirstSend = Callable[[Connection, str, str, str], None]
+
+
 def _claim(
-    engine: Engine, subscription_id: str, now: datetime, retry: RetryPolicy, rng: random.Random
+    engine: Engine,
+    subscription_id: str,
+    now: datetime,
+    retry: RetryPolicy,
+    rng: random.Random,
+    on_first_send: OnFirstSend | None = None,
 ) -> _Claim | None:
     """Take the subscription's oldest pending delivery if it is due, recording the attempt."""
     with engine.begin() as conn:
@@ -92,6 +103,8 @@ def _claim(
                 Delivery.next_attempt_at,
                 Subscription.secret,
                 Subscription.callback_url,
+                Subscription.client_id,
+                Subscription.purpose,
             )
             .join(Subscription, Subscription.id == Delivery.subscription_id)
             .where(
@@ -112,6 +125,8 @@ def _claim(
             )
             .values(attempts=row.attempts + 1, last_attempt_at=now, next_attempt_at=lease)
         ).rowcount
+        if taken == 1 and row.attempts == 0 and on_first_send is not None:
+            on_first_send(conn, row.client_id, row.purpose, row.payload)
     if taken != 1:  # another worker took it
         return None
     return _Claim(
@@ -217,6 +232,7 @@ def deliver_due(
     rng: random.Random | None = None,
     limit: int = 500,
     workers: int = 8,
+    on_first_send: OnFirstSend | None = None,
 ) -> DeliverResult:
     """POST the deliveries due at ``now`` (at most ``limit`` attempts) and record the answers.
 
@@ -238,7 +254,7 @@ def deliver_due(
                 if counts["attempted"] >= limit:
                     return
                 counts["attempted"] += 1
-            claim = _claim(engine, subscription_id, now, retry, rng)
+            claim = _claim(engine, subscription_id, now, retry, rng, on_first_send)
             if claim is None:
                 add("attempted", -1)
                 return

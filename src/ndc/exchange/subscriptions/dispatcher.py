@@ -18,7 +18,12 @@ import httpx
 from sqlalchemy import Engine
 
 from ndc.exchange.subscriptions.changes import dispatch
-from ndc.exchange.subscriptions.delivery import RetryPolicy, deliver_due, new_http_client
+from ndc.exchange.subscriptions.delivery import (
+    OnFirstSend,
+    RetryPolicy,
+    deliver_due,
+    new_http_client,
+)
 from ndc.exchange.subscriptions.entitlement import PolicyLike
 from ndc.exchange.subscriptions.schemas import DeliverResult, DispatchResult
 from ndc.exchange.subscriptions.service import utcnow
@@ -41,8 +46,10 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        on_first_send: OnFirstSend | None = None,
     ) -> None:
         self.engine = engine
+        self.on_first_send = on_first_send
         self.interval = interval
         self.policy = policy
         self.retry = retry or RetryPolicy()
@@ -57,7 +64,7 @@ class Dispatcher:
     def run_once(self) -> tuple[DispatchResult, DeliverResult]:
         dispatched = dispatch(self.engine, self.clock(), policy=self.policy)
         delivered = deliver_due(self.engine, self._http, self.clock(), retry=self.retry,
-                                rng=self.rng)  # fmt: skip
+                                rng=self.rng, on_first_send=self.on_first_send)  # fmt: skip
         return dispatched, delivered
 
     def _loop(self) -> None:
@@ -100,10 +107,10 @@ class Dispatcher:
 
 @asynccontextmanager
 async def dispatching(
-    engine: Engine, policy: PolicyLike | None = None
+    engine: Engine, policy: PolicyLike | None = None, on_first_send: OnFirstSend | None = None
 ) -> AsyncIterator[Dispatcher]:
     """Run a :class:`Dispatcher` for the life of an app (use in the FastAPI lifespan)."""
-    dispatcher = Dispatcher(engine, policy=policy)
+    dispatcher = Dispatcher(engine, policy=policy, on_first_send=on_first_send)
     dispatcher.start()
     try:
         yield dispatcher
