@@ -65,12 +65,6 @@ def test_declared_oversized_body_is_refused_before_it_is_read(api: Api, base_url
     assert api.ledger_events() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: FastAPI turns BodyLimit's _TooLarge, raised while it reads the body, into "
-    "400 'There was an error parsing the body'; raising starlette's HTTPException(413) from the "
-    "counting receive() would pass through (FastAPI re-raises HTTPException)",
-)
 def test_streamed_oversized_body_is_refused(api: Api, base_url: str) -> None:
     limit = api.settings.max_body_bytes
     chunk = b"x" * 65_536

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ndc.dictionary.identifiers import cccd_province_codes
@@ -60,13 +61,13 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise _TooLarge
+                    # An HTTPException passes through FastAPI's body parsing to the handler.
+                    raise StarletteHTTPException(
+                        413, f"request bodies are limited to {self.limit} bytes"
+                    )
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+        await self.app(scope, counted, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
@@ -76,13 +77,9 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
-
-
 def _title(exc: ExchangeError) -> str:
     doc = (type(exc).__doc__ or type(exc).__name__).strip().splitlines()[0]
-    return doc.rstrip(".").split(":")[0].split(";")[0][:80]
+    return doc.replace("``", "").rstrip(".").split(":")[0].split(";")[0][:80]
 
 
 def open_context(settings: Settings) -> ExchangeContext:

@@ -167,12 +167,12 @@ async def _lookup(
     action = f"exchange:{dataset}:read"
     decision = await decide_or_deny(ctx, call, action, dataset, entity_id, fields)
     row = records.read_one(ctx.reader, dataset, entity_id)
-    served = list(decision.fields) if row is not None else []
+    body = records.render(row, decision.fields, dataset) if row is not None else None
+    served = list(body["fields"]) if body is not None else []  # what is disclosed, no more
     basis, consent = decision.legal_basis, decision.consent_id
     await ctx.audit([event(ctx, call, action, entity_id, served, True, basis, consent)], call)
-    if row is None:
+    if body is None:
         raise _not_found(dataset, entity_id)
-    body = records.render(row, decision.fields, dataset)
     body["access"] = {"purpose": call.purpose, "legal_basis": basis, "consent_id": consent,
                       "request_id": call.request_id}  # fmt: skip
     return _json(body)
@@ -215,7 +215,7 @@ def build_router() -> APIRouter:
                 for name, a in parcel.attributes.items() if name in allowed
             }  # fmt: skip
             items.append({"id": parcel.parcel_id, "fields": attrs})
-        served = sorted(allowed) if found else []
+        served = sorted({name for item in items for name in item["fields"]})
         basis, consent = decision.legal_basis, decision.consent_id
         await ctx.audit([event(ctx, call, action, cccd, served, True, basis, consent)], call)
         return _json({"dataset": "land_parcel", "owner": cccd, "parcels": items})
@@ -279,12 +279,13 @@ async def _bulk(ctx: ExchangeContext, call: Call, dataset: str, body: BulkIn) ->
             events.append(event(ctx, call, action, i, fields or [], False, None, None))
             continue
         row = rows.get(i)
-        served = list(d.fields) if row is not None else []
+        rendered = records.render(row, d.fields, dataset) if row is not None else None
+        served = list(rendered["fields"]) if rendered is not None else []
         events.append(event(ctx, call, action, i, served, True, d.legal_basis, d.consent_id))
-        if row is None:
+        if rendered is None:
             results[i] = {"id": i, "status": "not-found"}
         else:
-            results[i] = {"status": "found", **records.render(row, d.fields, dataset)}
+            results[i] = {"status": "found", **rendered}
     await ctx.audit(events, call)
     out = [results[i] for i in ids]
     return _json({"dataset": dataset, "purpose": call.purpose, "results": out})

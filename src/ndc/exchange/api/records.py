@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from ndc.exchange.api.reader import FastReader
@@ -20,9 +21,15 @@ _SELECT = (
 
 
 def _iso(value: Any) -> str | None:
+    """ISO 8601 from a driver's datetime (PostgreSQL) or stored text (SQLite)."""
     if value is None:
         return None
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    return str(value.isoformat())
 
 
 def render(row: Sequence[Any], fields: Sequence[str] | None, dataset: str) -> dict[str, Any]:
