@@ -10,6 +10,7 @@ Later capabilities log an access with one call::
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 from ndc.ledger.exceptions import (
@@ -59,7 +60,9 @@ def get_ledger(settings: Settings | None = None, start: bool = True) -> Ledger:
     with _registry_lock:
         if key not in _registry:
             ledger = Ledger(settings)
-            _registry[key] = (ledger, Sequencer(ledger))
+            store = hashlib.sha256(settings.store_url.encode()).hexdigest()[:16]
+            lock = settings.data_dir / "ledger" / f"sequencer-{store}.lock"
+            _registry[key] = (ledger, Sequencer(ledger, leader_file=lock))
         ledger, sequencer = _registry[key]
     if start:
         sequencer.start()
