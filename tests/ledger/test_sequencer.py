@@ -1,0 +1,40 @@
+"""Sequencers sharing a leader file: exactly one integrates; a standby takes over when it stops."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ndc.ledger import AccessEvent, Ledger, Sequencer
+
+
+def _event(n: int) -> AccessEvent:
+    return AccessEvent(action="exchange:person:read", actor_member="BHXH",
+                       actor_client="BHXH/claims", purpose="social-insurance",
+                       legal_basis="Nghị định 278/2025/NĐ-CP", request_id=f"r{n}")  # fmt: skip
+
+
+def _wait(cond: object, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_one_leader_integrates_and_a_standby_takes_over(ledger: Ledger, tmp_path: Path) -> None:
+    lock = tmp_path / "sequencer.lock"
+    first = Sequencer(ledger, interval=0.05, leader_file=lock)
+    second = Sequencer(ledger, interval=0.05, leader_file=lock)
+    first.start()
+    assert _wait(lambda: first.leader)
+    second.start()
+    ledger.append_many([_event(i) for i in range(10)])
+    assert _wait(lambda: ledger.size == 10)
+    assert (first.integrated, second.integrated, second.leader) == (10, 0, False)
+    first.stop()
+    ledger.append_many([_event(i) for i in range(10, 15)])
+    assert _wait(lambda: ledger.size == 15)  # the standby became the leader
+    assert second.leader and second.integrated == 5
+    second.stop()
