@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from ndc.ledger import AccessEvent, Ledger, Sequencer
 
 
@@ -38,3 +40,15 @@ def test_one_leader_integrates_and_a_standby_takes_over(ledger: Ledger, tmp_path
     assert _wait(lambda: ledger.size == 15)  # the standby became the leader
     assert second.leader and second.integrated == 5
     second.stop()
+
+
+def test_wal_is_emptied_past_its_limit(ledger: Ledger) -> None:
+    if ledger.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's WAL only: PostgreSQL manages its own write-ahead log")
+    wal = Path(str(ledger.engine.url.database) + "-wal")
+    ledger.append_many([_event(i) for i in range(200)])
+    ledger.integrate()
+    assert wal.stat().st_size > 0  # commits no longer checkpoint by themselves
+    ledger._checkpoint_wal(every=0.0, max_frames=1)
+    assert wal.stat().st_size == 0
+    assert ledger.size == 200

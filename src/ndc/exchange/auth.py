@@ -11,6 +11,10 @@ into the store under a primary key: a replay is refused by any process sharing t
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import re
 import secrets
 import threading
 import time
@@ -76,6 +80,27 @@ def make_token(
     return jwt.encode(claims, key, algorithm=alg.value, headers={"kid": kid})
 
 
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]{2,2048}")
+
+
+def _peek_header(token: str) -> dict[str, Any]:
+    """The JWS header, read only to choose the key: ``jwt.decode`` then checks the whole token.
+
+    PyJWT's own header reader validates the alphabet one character at a time in Python; it
+    would run twice per request on the hot path.
+    """
+    head = token.split(".", 1)[0]
+    if not _SEGMENT.fullmatch(head) or token.count(".") != 2:
+        raise MalformedToken("not a signed JWT (three base64url segments)")
+    try:
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, binascii.Error) as exc:
+        raise MalformedToken(f"not a signed JWT: {exc}") from exc
+    if not isinstance(header, dict):
+        raise MalformedToken("the JWS header is not a JSON object")
+    return header
+
+
 def insert_token_ids(cursor: Any, mark: str, items: Sequence[tuple[str, str, int]]) -> list[bool]:
     """Insert ``(client_id, jti, keep_until)`` rows on a driver cursor, in the caller's
     transaction; true for each first use (a repeat inside ``items`` counts once)."""
@@ -127,10 +152,7 @@ class TokenVerifier:
         ``remember=False`` skips recording the ``jti``: the caller must then pass it to
         :meth:`remember_many` (the API does, once per batch of requests) before trusting it.
         """
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError as exc:
-            raise MalformedToken(f"not a signed JWT: {exc}") from exc
+        header = _peek_header(token)
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in _ALGORITHMS:
             raise AlgorithmNotAllowed(f"algorithm {alg!r} is not accepted; use EdDSA or ES256")

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -137,6 +138,9 @@ def enqueue_with(
 def _sqlite_cache(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    # Commits never checkpoint the WAL themselves (a checkpoint's fsync inside the write lock
+    # stalled every writer waiting on it); integrate_once checkpoints after committing.
+    cur.execute("PRAGMA wal_autocheckpoint=0")
     cur.close()
 
 
@@ -167,6 +171,7 @@ class Ledger:
             engine = create_store_engine(settings.store_url)
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_cache)
+        self._last_checkpoint = 0.0
         self.engine = engine
         self.keys = keys or load_keys(settings)
         self._lock = threading.RLock()
@@ -227,6 +232,27 @@ class Ledger:
                 cursor.close()
 
     # ---- integration (sequencer) ---------------------------------------------------------
+
+    def _checkpoint_wal(self, every: float = 1.0, max_frames: int = 262_144) -> None:
+        """SQLite: copy the WAL back into the database, outside any write transaction.
+
+        PASSIVE (at most every ``every`` seconds) never waits for readers or writers, and the
+        WAL starts over whenever traffic pauses. Under load without pause it cannot reset the
+        WAL, which then only grows; past ``max_frames`` (1 GiB of 4 KB pages) a TRUNCATE
+        checkpoint, holding the write gate, waits for the readers of the moment and empties
+        it: a pause of a fraction of a second, once per GiB written.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return
+        now = time.monotonic()
+        if now - self._last_checkpoint < every:
+            return
+        self._last_checkpoint = now
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").first()
+        if row is not None and row[1] > max_frames:
+            with write_gate(self.engine), self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _initialise(self) -> None:
         with self.engine.connect() as conn:
@@ -304,7 +330,8 @@ class Ledger:
                 raise
             self._edge = new
             self._roots.put(new.size, root)  # what the new tiles give, as just signed
-            return len(rows)
+        self._checkpoint_wal()
+        return len(rows)
 
     def _commit(
         self,

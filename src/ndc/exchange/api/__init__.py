@@ -13,12 +13,13 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import event
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ndc.dictionary.identifiers import cccd_province_codes
 from ndc.exchange.api.context import ExchangeContext, admin_secret, notice_audit
-from ndc.exchange.api.deps import AdminDep, Call, CallDep, ContextDep
+from ndc.exchange.api.deps import CALL_HEADERS, AdminDep, Call, CallDep, ContextDep
 from ndc.exchange.api.limits import QuotaExceeded, RateLimited
 from ndc.exchange.exceptions import AuthenticationError, ExchangeError
 from ndc.problems import problem_response
@@ -82,6 +83,12 @@ def _title(exc: ExchangeError) -> str:
     return doc.replace("``", "").rstrip(".").split(":")[0].split(";")[0][:80]
 
 
+def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA wal_autocheckpoint=0")
+    cur.close()
+
+
 def open_context(settings: Settings) -> ExchangeContext:
     """The store with every table the exchange reads or writes, and the shared context."""
     from ndc.exchange.api.limits import ClientLimit, QuotaUsage
@@ -90,6 +97,11 @@ def open_context(settings: Settings) -> ExchangeContext:
     from ndc.store.engine import Base
 
     engine = open_store(settings)
+    if engine.dialect.name == "sqlite":
+        # The request path's commits never run a WAL checkpoint (its fsync stalled a batch for
+        # ~25 ms); the ledger's sequencer checkpoints off the request path instead.
+        event.listen(engine, "connect", _no_autocheckpoint)
+        engine.dispose()  # connections made so far were opened without it
     golden_tables(engine)
     Base.metadata.create_all(engine, tables=[ClientLimit.__table__, QuotaUsage.__table__])  # type: ignore[list-item]
     from ndc.exchange.policy import create_tables as policy_tables
@@ -133,6 +145,27 @@ def _lifespan_router(ctx: ExchangeContext) -> APIRouter:
     return APIRouter(lifespan=lifespan)
 
 
+def _document_call_headers(app: FastAPI) -> None:
+    """Add the call headers to every client operation of the OpenAPI document."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for path, operations in schema.get("paths", {}).items():
+                if not path.startswith("/api/v1/") or path.startswith(_NO_CALL_HEADERS):
+                    continue
+                for operation in operations.values():
+                    operation.setdefault("parameters", []).extend(CALL_HEADERS)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+_NO_CALL_HEADERS = ("/api/v1/admin", "/api/v1/purposes")
+
+
 def install(app: FastAPI, settings: Settings) -> ExchangeContext:
     """Mount the exchange API on ``app``; returns the context (tests use it directly)."""
     from ndc.exchange.api import admin, data, history
@@ -163,4 +196,5 @@ def install(app: FastAPI, settings: Settings) -> ExchangeContext:
 
     app.include_router(policy_router())
     app.include_router(subscriptions_router())
+    _document_call_headers(app)
     return ctx

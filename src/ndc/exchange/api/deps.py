@@ -12,9 +12,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ndc.exchange.api.context import ExchangeContext
@@ -112,28 +112,38 @@ def _covert(value: str | None) -> datetime | None:
     return until
 
 
+def _header(name: str, description: str, required: bool = False) -> dict[str, Any]:
+    schema = {"type": "string", "maxLength": 100}
+    return {"name": name, "in": "header", "required": required, "description": description,
+            "schema": schema}  # fmt: skip
+
+
+#: The call headers as OpenAPI parameters. :func:`read_call` reads them straight from the
+#: request (FastAPI's per-parameter machinery cost more than the rest of the request); the app
+#: adds these to every client operation's documentation instead.
+CALL_HEADERS = [
+    _header("X-NDC-Purpose", "Coded purpose (mục đích), see GET /api/v1/purposes.", True),
+    _header("X-NDC-User-Id", "The acting official's user id (for the portal: the citizen).", True),
+    _header("X-NDC-Case-Ref", "Case or dossier reference (hồ sơ)."),
+    _header("X-NDC-Covert-Until", "Covert investigations only: hide from the citizen until."),
+    _header("X-Request-Id", "Your request id, echoed in the ledger entry."),
+    _header("X-API-Key", "Demo mode only, instead of a client token."),
+]
+
+
 async def read_call(
-    ctx: ContextDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    purpose: Annotated[
-        str | None, Header(alias="X-NDC-Purpose", description="Coded purpose.")
-    ] = None,
-    user_id: Annotated[
-        str | None, Header(alias="X-NDC-User-Id", description="The acting official's user id.")
-    ] = None,
-    case_ref: Annotated[
-        str | None, Header(alias="X-NDC-Case-Ref", description="Case or dossier reference.")
-    ] = None,
-    covert_until: Annotated[
-        str | None,
-        Header(alias="X-NDC-Covert-Until", description="Covert investigations: hide until."),
-    ] = None,
-    request_id: Annotated[str | None, Header(alias="X-Request-Id")] = None,
-    api_key: Annotated[
-        str | None, Header(alias="X-API-Key", description="Demo mode only, instead of a token.")
-    ] = None,
 ) -> Call:
     """Authenticate the client, apply its rate limit, check the headers (token not consumed)."""
+    ctx: ExchangeContext = request.app.state.exchange
+    headers = request.headers
+    purpose = headers.get("x-ndc-purpose")
+    user_id = headers.get("x-ndc-user-id")
+    case_ref = headers.get("x-ndc-case-ref")
+    covert_until = headers.get("x-ndc-covert-until")
+    request_id = headers.get("x-request-id")
+    api_key = headers.get("x-api-key")
     pending: tuple[str, str, int] | None = None
     if credentials is not None:
         client = ctx.verifier.verify(credentials.credentials, remember=False)
