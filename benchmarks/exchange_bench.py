@@ -165,6 +165,23 @@ def wrk(
     }
 
 
+def _serve_ndc(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    ndc = Path(sys.executable).parent / "ndc"
+    cmd = [str(ndc), "serve", "--port", str(port), "--workers", str(workers)]
+    return start(cmd, env, port), f"http://127.0.0.1:{port}"
+
+
+def _serve_bare(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    # The same launcher as `ndc serve` (one SO_REUSEPORT socket per worker, same Uvicorn config).
+    launch = (f"from ndc.serve import run_workers; "
+              f"run_workers('bare_app:app', '127.0.0.1', {port}, {workers})")  # fmt: skip
+    return start([sys.executable, "-c", launch], {**env, "PYTHONPATH": str(HERE)}, port), (
+        f"http://127.0.0.1:{port}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -172,7 +189,7 @@ def main() -> None:
     ap.add_argument("--citizens", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=20251)
     ap.add_argument("--duration", type=int, default=30)
-    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--connections", type=int, nargs="+", default=[16, 32])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--work", type=Path, default=Path("/tmp/ndc-bench"))
@@ -180,53 +197,50 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt install wrk")
     data_dir = prepare(args.citizens, args.seed, args.work)
-    tokens = data_dir / "bench-tokens.tsv"
     warm = data_dir / "bench-warm.tsv"
-    n_tokens = (args.duration + 2) * 4000
     register(data_dir, 6000, warm)
-    register(data_dir, n_tokens, tokens)
+    token_files = {}
+    for c in args.connections:  # single-use tokens: a fresh file per measured run
+        token_files[c] = data_dir / f"bench-tokens-{c}.tsv"
+        register(data_dir, (args.duration + 2) * 4000, token_files[c])
     env = {**os.environ, "NDC_DATA_DIR": str(data_dir), "NDC_DEMO": "1",
            "NDC_EXCHANGE_RATE_PER_SECOND": "100000", "NDC_EXCHANGE_BURST": "100000"}  # fmt: skip
-    bindir = Path(sys.executable).parent
-    port = _free_port()
-    proc = start([str(bindir / "ndc"), "serve", "--port", str(port), "--workers",
-                  str(args.workers)], env, port)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    script = [str(args.threads), PURPOSE]
+    ndc: dict[int, dict[str, Any]] = {}
+    proc, base = _serve_ndc(env, args.workers)
     try:
-        wrk(base, 2, args.connections, args.threads, [str(warm), str(args.threads), PURPOSE])
-        before = ledger_size(data_dir)
-        ndc = wrk(base, args.duration, args.connections, args.threads,
-                  [str(tokens), str(args.threads), PURPOSE])  # fmt: skip
-        time.sleep(1.0)
-        ndc["audited"] = ledger_size(data_dir) - before
+        wrk(base, 3, 16, args.threads, [str(warm), *script])
+        for c in args.connections:
+            before = ledger_size(data_dir)
+            ndc[c] = wrk(base, args.duration, c, args.threads, [str(token_files[c]), *script])
+            time.sleep(1.0)
+            ndc[c]["audited"] = ledger_size(data_dir) - before
     finally:
         stop(proc)
-    port = _free_port()
-    # The same launcher as `ndc serve` (one SO_REUSEPORT socket per worker, same Uvicorn config).
-    launch = (f"from ndc.serve import run_workers; "
-              f"run_workers('bare_app:app', '127.0.0.1', {port}, {args.workers})")  # fmt: skip
-    bare_env = {**env, "PYTHONPATH": str(HERE)}
-    proc = start([sys.executable, "-c", launch], bare_env, port)
-    base = f"http://127.0.0.1:{port}"
+    bare: dict[int, dict[str, Any]] = {}
+    proc, base = _serve_bare(env, args.workers)
     try:
-        wrk(base, 2, args.connections, args.threads, [str(warm), str(args.threads), PURPOSE])
-        bare = wrk(base, args.duration, args.connections, args.threads,
-                   [str(tokens), str(args.threads), PURPOSE])  # fmt: skip
+        wrk(base, 3, 16, args.threads, [str(warm), *script])
+        for c in args.connections:
+            bare[c] = wrk(base, args.duration, c, args.threads, [str(token_files[c]), *script])
     finally:
         stop(proc)
-    ratio = ndc["rps"] / bare["rps"] if bare["rps"] else 0.0
-    run = {"citizens": args.citizens, "duration_s": args.duration, "connections": args.connections,
-           "wrk_threads": args.threads, "workers": args.workers, "ndc": ndc, "bare_fastapi": bare,
-           "ratio_ndc_to_bare": round(ratio, 3)}  # fmt: skip
-    write_results(RESULTS, TARGET, [run])
-    print(f"\n{'endpoint':<34}{'req/s':>10}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
-    for name, r in (("NDC person lookup (auth+policy+audit)", ndc), ("bare FastAPI", bare)):
-        print(f"{name[:33]:<34}{r['rps']:>10,.0f}{r['p50_ms']:>9.1f}{r['p90_ms']:>9.1f}"
-              f"{r['p99_ms']:>9.1f}{r['non_2xx']:>9}")  # fmt: skip
-    print(
-        f"ratio NDC/bare: {ratio:.2f}; ledger entries written during the run: {ndc['audited']:,}"
-        f" for {ndc['requests']:,} requests"
-    )
+    runs: list[dict[str, object]] = []
+    print(f"\n{'endpoint':<40}{'conns':>6}{'req/s':>9}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}"
+          f"{'non-2xx':>8}{'audited':>9}")  # fmt: skip
+    for c in args.connections:
+        ratio = ndc[c]["rps"] / bare[c]["rps"] if bare[c]["rps"] else 0.0
+        runs.append({"citizens": args.citizens, "duration_s": args.duration, "connections": c,
+                     "wrk_threads": args.threads, "workers": args.workers, "ndc": ndc[c],
+                     "bare_fastapi": bare[c], "ratio_ndc_to_bare": round(ratio, 3)})  # fmt: skip
+        for name, r in (
+            ("NDC person lookup (auth+policy+audit)", ndc[c]),
+            ("bare FastAPI", bare[c]),
+        ):
+            print(f"{name:<40}{c:>6}{r['rps']:>9,.0f}{r['p50_ms']:>8.1f}{r['p90_ms']:>8.1f}"
+                  f"{r['p99_ms']:>8.1f}{r['non_2xx']:>8}{r.get('audited', ''):>9}")  # fmt: skip
+        print(f"{'':<40}{'':>6} ratio NDC/bare {ratio:.2f}")
+    write_results(RESULTS, TARGET, runs)
 
 
 if __name__ == "__main__":
