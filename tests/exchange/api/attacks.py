@@ -101,5 +101,16 @@ def assert_discloses_nothing(r: httpx.Response) -> None:
     text = r.text
     for value in SECRETS:
         assert value not in text, (value, text[:500])
-    for leak in ("Traceback", 'File "', "sqlalchemy", "sqlite3.", "psycopg", "SELECT "):
+    leaks = (
+        "Traceback",
+        'File "',
+        "sqlalchemy",
+        "sqlite3.",
+        "psycopg",
+        "OperationalError",
+        "ProgrammingError",
+        "IntegrityError",
+        "syntax error",
+    )
+    for leak in leaks:
         assert leak not in text, (leak, text[:500])
