@@ -60,7 +60,7 @@ def open_store(settings: Settings) -> Engine:
 
 
 def _check_code(value: str, what: str) -> str:
-    if not _CODE.match(value):
+    if not _CODE.fullmatch(value):
         raise RegistryError(f"{what} {value!r}: use 1-32 letters, digits, '.', '_' or '-'")
     return value
 

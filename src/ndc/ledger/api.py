@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import Response
 
 from ndc.ledger.exceptions import LedgerError, LedgerIntegrityError, NotFoundError
@@ -26,6 +26,7 @@ from ndc.settings import Settings
 
 log = logging.getLogger(__name__)
 IMMUTABLE = "public, max-age=31536000, immutable"
+MAX_INDEX = 2**63 - 1  # the stores' BIGINT: larger indexes are refused (422), not overflowed
 OCTETS = "application/octet-stream"
 
 
@@ -111,7 +112,7 @@ def build_router(settings: Settings) -> APIRouter:
     @router.get(
         "/entries/{seq}", response_model=EntryOut, summary="An entry with its inclusion proof"
     )
-    def entry(seq: int, lg: LedgerDep) -> EntryOut:
+    def entry(seq: Annotated[int, Path(ge=0, le=MAX_INDEX)], lg: LedgerDep) -> EntryOut:
         try:
             data = lg.entry(seq)
             cp = lg.checkpoint()
@@ -135,8 +136,10 @@ def build_router(settings: Settings) -> APIRouter:
     @router.get("/proof/inclusion", response_model=InclusionProofOut, summary="Inclusion proof")
     def inclusion(
         lg: LedgerDep,
-        index: Annotated[int, Query(ge=0)],
-        size: Annotated[int | None, Query(ge=1, description="Tree size (default: latest)")] = None,
+        index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+        size: Annotated[
+            int | None, Query(ge=1, le=MAX_INDEX, description="Tree size (default: latest)")
+        ] = None,
     ) -> InclusionProofOut:
         size = lg.size if size is None else size  # the size the proof is for, fixed up front
         try:
@@ -158,8 +161,10 @@ def build_router(settings: Settings) -> APIRouter:
     )
     def consistency(
         lg: LedgerDep,
-        first: Annotated[int, Query(ge=0)],
-        second: Annotated[int | None, Query(ge=0, description="Default: latest")] = None,
+        first: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+        second: Annotated[
+            int | None, Query(ge=0, le=MAX_INDEX, description="Default: latest")
+        ] = None,
     ) -> ConsistencyProofOut:
         try:
             second = lg.size if second is None else second

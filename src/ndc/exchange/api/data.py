@@ -26,6 +26,7 @@ CCCD = r"^[0-9]{12}$"
 MST = r"^[0-9]{10}(-[0-9]{3})?$"
 _FIELD = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_BULK = 1000
+MAX_FIELDS = 100  # more than any dataset has; a ledger entry holds at most 500 names
 
 _DENIALS = {
     "no-entitlement": "No entitlement to this dataset",
@@ -66,16 +67,18 @@ class VerifyOut(BaseModel):
 
 class BulkIn(BaseModel):
     ids: list[str] = Field(min_length=1, max_length=MAX_BULK)
-    fields: list[str] | None = Field(default=None, max_length=200)
+    fields: list[str] | None = Field(default=None, max_length=MAX_FIELDS)
 
 
 def _fields(raw: str | None) -> list[str] | None:
     if raw is None or raw == "":
         return None
-    names = [f.strip() for f in raw.split(",") if f.strip()]
-    bad = [f for f in names if not _FIELD.match(f)]
+    names = list(dict.fromkeys(f.strip() for f in raw.split(",") if f.strip()))
+    bad = [f for f in names if not _FIELD.fullmatch(f)]
     if bad or not names:
         raise ProblemError(400, "bad-fields", "Bad field list", f"not field names: {bad[:5]}")
+    if len(names) > MAX_FIELDS:
+        raise ProblemError(400, "bad-fields", "Bad field list", f"at most {MAX_FIELDS} fields")
     return names
 
 
@@ -224,7 +227,7 @@ def build_router() -> APIRouter:
     async def verify(body: VerifyIn, call: ReadCallDep, ctx: ContextDep) -> VerifyOut:
         _check_id(body.dataset, body.id)
         names = sorted(body.attributes)
-        if any(not _FIELD.match(n) for n in names):
+        if any(not _FIELD.fullmatch(n) for n in names):
             raise ProblemError(400, "bad-fields", "Bad field list", "attribute names only")
         action = f"exchange:{body.dataset}:verify"
         decision = await decide_or_deny(ctx, call, action, body.dataset, body.id, names, True)
@@ -253,7 +256,7 @@ async def _bulk(ctx: ExchangeContext, call: Call, dataset: str, body: BulkIn) ->
     from ndc.exchange.policy import Access
 
     fields = body.fields
-    if fields is not None and any(not _FIELD.match(f) for f in fields):
+    if fields is not None and any(not _FIELD.fullmatch(f) for f in fields):
         raise ProblemError(400, "bad-fields", "Bad field list", "field names only")
     action = f"exchange:{dataset}:read"
     ids = list(dict.fromkeys(body.ids))

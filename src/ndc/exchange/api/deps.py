@@ -162,11 +162,11 @@ async def read_call(
     known = _purposes()
     if known is not None and purpose not in known:
         raise UnknownPurpose(f"unknown purpose {purpose[:60]!r}; see GET /api/v1/purposes")
-    if not user_id or not _USER_ID.match(user_id):
+    if not user_id or not _USER_ID.fullmatch(user_id):
         raise BadHeader("X-NDC-User-Id is required: 1-100 letters, digits or . _ @ : -")
-    if case_ref is not None and not _CASE_REF.match(case_ref):
+    if case_ref is not None and not _CASE_REF.fullmatch(case_ref):
         raise BadHeader("X-NDC-Case-Ref: 1-100 letters, digits or . / : # _ -")
-    if request_id is None or not _REQUEST_ID.match(request_id):
+    if request_id is None or not _REQUEST_ID.fullmatch(request_id):
         request_id = secrets.token_hex(8)
     until = _covert(covert_until)
     return Call(
