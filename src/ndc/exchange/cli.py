@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -14,9 +13,8 @@ from sqlalchemy.orm import Session
 
 from ndc.console import make_console
 from ndc.exchange import service
-from ndc.exchange.exceptions import ExchangeError
+from ndc.exchange.commands import run_command
 from ndc.exchange.schemas import IssuedKey, KeyAlgorithm, MemberKind
-from ndc.settings import get_settings
 
 app = typer.Typer(help="Member organisations, client systems and their keys.", no_args_is_help=True)
 client_app = typer.Typer(help="Client systems of a member.", no_args_is_help=True)
@@ -27,24 +25,8 @@ console = make_console()
 T = TypeVar("T")
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
-    engine = service.open_store(get_settings())
-    try:
-        with Session(engine) as session, session.begin():
-            yield session
-    finally:
-        engine.dispose()
-
-
 def _run(action: Callable[[Session], T]) -> T:
-    """One command = one transaction; registry errors become a red line and exit code 1."""
-    try:
-        with _session() as session:
-            return action(session)
-    except ExchangeError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    return run_command(action, console)
 
 
 @app.command("add")

@@ -5,8 +5,7 @@ Times without an offset are Vietnam time (UTC+07:00), the way officials write th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, TypeVar
 
@@ -15,12 +14,10 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from ndc.console import make_console
-from ndc.exchange.exceptions import ExchangeError
+from ndc.exchange.commands import run_command
 from ndc.exchange.policy import catalogue, consent
 from ndc.exchange.policy.purposes import Access, Dataset, Purpose
 from ndc.exchange.policy.schemas import ConsentOut, ConsentState
-from ndc.exchange.service import open_store
-from ndc.settings import get_settings
 
 catalogue_app = typer.Typer(
     help="Sharing catalogue: who may use which data, for which purposes, on which legal basis.",
@@ -33,25 +30,8 @@ VN = timezone(timedelta(hours=7), "ICT")
 T = TypeVar("T")
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
-    engine = open_store(get_settings())
-    catalogue.create_tables(engine)
-    try:
-        with Session(engine) as session, session.begin():
-            yield session
-    finally:
-        engine.dispose()
-
-
 def _run(action: Callable[[Session], T]) -> T:
-    """One command = one transaction; refusals become a red line and exit code 1."""
-    try:
-        with _session() as session:
-            return action(session)
-    except ExchangeError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    return run_command(action, console)
 
 
 def _when(value: str | None, option: str) -> datetime | None:

@@ -2,51 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
 import typer
 from rich.table import Table
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ndc.console import make_console
-from ndc.exchange.exceptions import ExchangeError
-from ndc.exchange.service import open_store
+from ndc.exchange.commands import command_engine, run_command
 from ndc.exchange.subscriptions import service
 from ndc.exchange.subscriptions.changes import dispatch
 from ndc.exchange.subscriptions.delivery import deliver_due, new_http_client
 from ndc.exchange.subscriptions.schemas import DeliveryStatus
-from ndc.settings import get_settings
 
 app = typer.Typer(help="Change subscriptions: webhooks owed to clients.", no_args_is_help=True)
 console = make_console()
 T = TypeVar("T")
 
 
-@contextmanager
-def _engine() -> Iterator[Engine]:
-    from ndc.exchange.policy import create_tables as policy_tables
-
-    engine = open_store(get_settings())
-    service.create_tables(engine)
-    policy_tables(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
 def _run(action: Callable[[Session], T]) -> T:
-    """One command = one transaction; exchange errors become a red line and exit code 1."""
-    try:
-        with _engine() as engine, Session(engine) as session, session.begin():
-            return action(session)
-    except ExchangeError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    return run_command(action, console)
 
 
 @app.command("list")
@@ -91,7 +68,7 @@ def dispatch_once(
     """Turn new change events into deliveries (and send what is due) once, then exit."""
     from ndc.exchange.policy import PolicyEngine
 
-    with _engine() as engine:
+    with command_engine() as engine:
         d = dispatch(engine, policy=PolicyEngine(engine))
         console.print(f"{d.events} change events read, {d.deliveries} deliveries queued")
         if deliver:
