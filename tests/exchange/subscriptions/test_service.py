@@ -38,7 +38,7 @@ def _create(reg: Registered, client_id: str | None = None, **kw: object) -> str:
 @pytest.mark.parametrize(
     "url",
     ["https://claims.bhxh.gov.vn/hook", "http://127.0.0.1:8080/hook", "http://localhost/h",
-     "http://[::1]:9000/"],
+     "http://[::1]:9000/", "https://10.20.30.40/hook"],
 )  # fmt: skip
 def test_callbacks_are_https_or_loopback_http(url: str) -> None:
     assert check_callback(url) == url
@@ -47,7 +47,10 @@ def test_callbacks_are_https_or_loopback_http(url: str) -> None:
 @pytest.mark.parametrize(
     "url",
     ["http://claims.bhxh.gov.vn/hook", "ftp://x.gov.vn/", "https://user:pw@x.gov.vn/",
-     "/relative", "https://x.gov.vn/#frag"],
+     "/relative", "https://x.gov.vn/#frag",
+     # cloud metadata and other never-receivers: the platform must not be made to call them
+     "https://169.254.169.254/latest/meta-data/", "https://[fe80::1]/", "https://224.0.0.1/",
+     "https://0.0.0.0/"],
 )  # fmt: skip
 def test_other_callbacks_are_refused(url: str) -> None:
     with pytest.raises(InvalidCallback):

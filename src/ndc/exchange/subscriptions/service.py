@@ -77,7 +77,22 @@ def check_callback(url: str, *, allow_http: bool = False) -> str:
         raise InvalidCallback("the callback URL must not carry credentials or a fragment")
     if scheme == "http" and not allow_http and not _loopback(parts.hostname):
         raise InvalidCallback("the callback must use https (http only to a loopback address)")
+    if _never_a_receiver(parts.hostname):
+        # Link-local holds cloud metadata services: a callback there would let a client make
+        # the platform fetch its own credentials. Private ranges stay allowed: agencies'
+        # receivers sit on the government network.
+        raise InvalidCallback("the callback host is link-local, multicast or reserved")
     return url
+
+
+def _never_a_receiver(host: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    if ip.is_loopback:
+        return False
+    return ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
 
 
 def _loopback(host: str) -> bool:
