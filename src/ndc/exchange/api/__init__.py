@@ -130,17 +130,21 @@ def _meta_router() -> APIRouter:
 
 
 def _lifespan_router(ctx: ExchangeContext) -> APIRouter:
-    """Runs the webhook dispatcher for the life of the app (``NDC_SUBSCRIPTIONS_DISPATCHER``)."""
+    """Runs the webhook dispatcher for the life of the app (``NDC_SUBSCRIPTIONS_DISPATCHER``)
+    and stops the group commit's writer at the end."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not ctx.settings.subscriptions_dispatcher:
-            yield
-            return
-        from ndc.exchange.subscriptions import dispatching
+        try:
+            if not ctx.settings.subscriptions_dispatcher:
+                yield
+                return
+            from ndc.exchange.subscriptions import dispatching
 
-        async with dispatching(ctx.engine, ctx.policy, on_first_send=notice_audit(ctx)):
-            yield
+            async with dispatching(ctx.engine, ctx.policy, on_first_send=notice_audit(ctx)):
+                yield
+        finally:
+            await ctx.committer.aclose()
 
     return APIRouter(lifespan=lifespan)
 

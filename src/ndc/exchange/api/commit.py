@@ -16,6 +16,7 @@ denied with no fields and the request is refused, so nothing read is ever releas
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -146,6 +147,19 @@ class GroupCommitter:
         values = ", ".join([f"({m}, {m}, {m})"] * len(counts))
         params = [v for c, n in counts.items() for v in (c, day, n)]
         cursor.execute(_USAGE_SQL.format(values=values), params)
+
+    async def aclose(self) -> None:
+        """Stop the writer task of this loop once what was handed over is written."""
+        task, self._task = self._task, None
+        if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
+            return
+        for _ in range(5000):  # let the writer take the last batch (at most ~5 s)
+            if not self._items:
+                break
+            await asyncio.sleep(0.001)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     def stats(self) -> dict[str, Any]:
         return {"batches": self.batches, "requests": self.rows}
