@@ -178,3 +178,19 @@ def test_webhook_notice_is_recorded_before_it_is_sent(api: Api) -> None:
     notify = [e for e in api.ledger_events() if e["action"] == "exchange:person:notify"]
     assert [(e["subject"], e["fields"]) for e in notify] == [
         (api.ctx.subject_ref(AN), ["person.sex"])]  # fmt: skip
+
+
+def test_expired_token_ids_are_forgotten_by_the_group_commit(api: Api) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from ndc.exchange.models import UsedTokenId
+
+    with Session(api.ctx.engine) as s, s.begin():
+        s.add(UsedTokenId(client_id="BHXH/claims", jti="long-gone", expires_at=1))
+    api.ctx.committer._pruned = 0.0  # as if the last pruning was long ago
+    assert api.client.get(f"/api/v1/persons/{AN}", headers=api.headers()).status_code == 200
+    with Session(api.ctx.engine) as s:
+        jtis = set(s.scalars(select(UsedTokenId.jti)))
+    assert "long-gone" not in jtis
+    assert len(jtis) == 1  # the request's own token id, kept until it expires

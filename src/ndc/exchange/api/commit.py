@@ -65,6 +65,7 @@ class GroupCommitter:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.rows = 0
+        self._pruned = 0.0
 
     def _ensure(self) -> asyncio.Event:
         loop = asyncio.get_running_loop()
@@ -130,6 +131,7 @@ class GroupCommitter:
                     enqueue_with(cursor, self.mark, rows)
                 if self.count_usage and jtis:
                     self._usage(cursor, jtis)
+                self._prune(cursor)
             finally:
                 cursor.close()
         self.batches += 1
@@ -137,6 +139,15 @@ class GroupCommitter:
         ms = (time.perf_counter() - started) * 1e3
         log.debug("group commit: %d requests, %d entries in %.1f ms", len(items), len(rows), ms)
         return accepted
+
+    def _prune(self, cursor: Any) -> None:
+        """Forget token ids that can no longer be accepted, about once a second: a second's
+        worth is a small delete; a minute's would stall the batch that carries it."""
+        now = time.time()
+        if now - self._pruned < 1.0:
+            return
+        self._pruned = now
+        cursor.execute(f"DELETE FROM exchange_used_jti WHERE expires_at < {self.mark}", [int(now)])
 
     def _usage(self, cursor: Any, jtis: list[Jti]) -> None:
         counts: dict[str, int] = {}
