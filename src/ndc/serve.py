@@ -14,6 +14,7 @@ import socket
 import sys
 import time
 from types import FrameType
+from typing import Any
 
 import typer
 
@@ -50,10 +51,57 @@ def _worker(
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def _background(ready: Any) -> None:
+    """The background process of ``ndc serve``: ledger sequencer and webhook dispatcher.
+
+    In a request worker they would take the worker's interpreter lock in bursts (hashing a
+    batch, posting notices) and hold up its requests; here they run beside the workers. The
+    workers' own sequencers stand by on the leader lock and take over if this process dies.
+    """
+    import threading
+
+    from ndc.exchange.api import open_context
+    from ndc.exchange.api.context import notice_audit
+    from ndc.exchange.subscriptions import Dispatcher
+    from ndc.ledger import get_ledger, sequencer_for
+    from ndc.settings import get_settings
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    settings = get_settings()
+    try:
+        ledger = get_ledger(settings, start=True)
+        sequencer = sequencer_for(ledger)
+        deadline = time.monotonic() + 30
+        while sequencer is not None and not sequencer.leader and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ctx = open_context(settings)
+        dispatcher = Dispatcher(ctx.engine, policy=ctx.policy, on_first_send=notice_audit(ctx))
+        if settings.subscriptions_dispatcher:
+            dispatcher.start()
+    finally:
+        ready.set()  # the workers start even if this failed: they fall back to their own
+    stop.wait()
+    dispatcher.stop()
+    if sequencer is not None:
+        sequencer.stop()
+
+
 def run_workers(
-    app: str, host: str, port: int, workers: int, factory: bool = False, access_log: bool = False
+    app: str,
+    host: str,
+    port: int,
+    workers: int,
+    factory: bool = False,
+    access_log: bool = False,
+    background: bool = False,
 ) -> None:
-    """Serve ``app`` (an import string) with ``workers`` processes; stops them on SIGINT/TERM."""
+    """Serve ``app`` (an import string) with ``workers`` processes; stops them on SIGINT/TERM.
+
+    ``background``: NDC's own app: the ledger sequencer and the webhook dispatcher run in one
+    more process, not in the request workers.
+    """
     os.environ["NDC_SERVE_WORKERS"] = str(workers)  # workers split the rate limits
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         print(f"NDC serving on http://{host}:{port}", file=sys.stderr)
@@ -61,6 +109,13 @@ def run_workers(
         return
     _socket(host, port, reuse_port=True).close()  # fail here, clearly, if the port is taken
     ctx = multiprocessing.get_context("spawn")
+    helpers = []
+    if background:
+        ready = ctx.Event()
+        helpers.append(ctx.Process(target=_background, args=(ready,), name="ndc-background"))
+        helpers[0].start()
+        ready.wait(60)
+        os.environ["NDC_SUBSCRIPTIONS_DISPATCHER"] = "false"  # the background process has it
     procs = [
         ctx.Process(target=_worker, args=(app, factory, host, port, access_log), daemon=False)
         for _ in range(workers)
@@ -72,7 +127,7 @@ def run_workers(
     def _stop(signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
-        for p in procs:
+        for p in [*procs, *helpers]:
             if p.is_alive() and p.pid is not None:
                 os.kill(p.pid, signal.SIGTERM)
 
@@ -85,6 +140,8 @@ def run_workers(
                 procs[i] = ctx.Process(target=_worker, args=(app, factory, host, port, access_log))
                 procs[i].start()
         time.sleep(0.5)
+    for p in helpers:
+        p.join(20)
 
 
 def serve(
@@ -96,4 +153,5 @@ def serve(
     ),
 ) -> None:
     """Serve the NDC API (docs at /docs), the exchange under /api/v1 and the transparency log."""
-    run_workers("ndc.web:create_app", host, port, workers, factory=True, access_log=access_log)
+    run_workers("ndc.web:create_app", host, port, workers, factory=True, access_log=access_log,
+                background=True)  # fmt: skip
