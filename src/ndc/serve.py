@@ -71,8 +71,13 @@ def _background(ready: Any) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     settings = get_settings()
     try:
-        ledger = get_ledger(settings, start=True)
+        ledger = get_ledger(settings, start=False)
         sequencer = sequencer_for(ledger)
+        if sequencer is not None:
+            # Small batches often: each integration holds the store's write lock, and the
+            # request workers' commits wait behind it.
+            sequencer.interval = 0.05
+            sequencer.start()
         deadline = time.monotonic() + 30
         while sequencer is not None and not sequencer.leader and time.monotonic() < deadline:
             time.sleep(0.05)

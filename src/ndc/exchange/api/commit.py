@@ -141,13 +141,19 @@ class GroupCommitter:
         return accepted
 
     def _prune(self, cursor: Any) -> None:
-        """Forget token ids that can no longer be accepted, about once a second: a second's
-        worth is a small delete; a minute's would stall the batch that carries it."""
+        """Forget token ids that can no longer be accepted, about once a second and at most
+        2,000 at a time: a second's worth is a small delete; a backlog (after a restart) in
+        one go would stall the batch that carries it."""
         now = time.time()
         if now - self._pruned < 1.0:
             return
         self._pruned = now
-        cursor.execute(f"DELETE FROM exchange_used_jti WHERE expires_at < {self.mark}", [int(now)])
+        m = self.mark
+        cursor.execute(
+            "DELETE FROM exchange_used_jti WHERE (client_id, jti) IN (SELECT client_id, jti "
+            f"FROM exchange_used_jti WHERE expires_at < {m} LIMIT 2000)",
+            [int(now)],
+        )
 
     def _usage(self, cursor: Any, jtis: list[Jti]) -> None:
         counts: dict[str, int] = {}
