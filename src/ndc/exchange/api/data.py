@@ -11,14 +11,14 @@ import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ndc.dictionary.identifiers import validate_cccd, validate_mst
 from ndc.exchange.api import records
 from ndc.exchange.api.context import ExchangeContext
-from ndc.exchange.api.deps import Call, ContextDep, ReadCallDep
+from ndc.exchange.api.deps import CLIENT_TOKEN, Call, ContextDep, ReadCallDep, authenticate
 from ndc.ledger import AccessEvent
 from ndc.problems import ProblemError
 
@@ -184,19 +184,23 @@ async def _lookup(
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["data"])
 
-    @router.get("/persons/{cccd}", summary="Person by CCCD (minimised, with provenance)")
-    async def person(
-        cccd: CccdPath, call: ReadCallDep, ctx: ContextDep, fields: FieldsQuery = None
-    ) -> Response:
+    @router.get(
+        "/persons/{cccd}",
+        summary="Person by CCCD (minimised, with provenance)",
+        openapi_extra=CLIENT_TOKEN,
+    )
+    async def person(cccd: CccdPath, request: Request, fields: FieldsQuery = None) -> Response:
+        call = authenticate(request)
         _check_id("person", cccd)
-        return await _lookup(ctx, call, "person", cccd, _fields(fields))
+        return await _lookup(request.app.state.exchange, call, "person", cccd, _fields(fields))
 
-    @router.get("/enterprises/{mst}", summary="Enterprise by tax code (MST)")
-    async def enterprise(
-        mst: MstPath, call: ReadCallDep, ctx: ContextDep, fields: FieldsQuery = None
-    ) -> Response:
+    @router.get(
+        "/enterprises/{mst}", summary="Enterprise by tax code (MST)", openapi_extra=CLIENT_TOKEN
+    )
+    async def enterprise(mst: MstPath, request: Request, fields: FieldsQuery = None) -> Response:
+        call = authenticate(request)
         _check_id("enterprise", mst)
-        return await _lookup(ctx, call, "enterprise", mst, _fields(fields))
+        return await _lookup(request.app.state.exchange, call, "enterprise", mst, _fields(fields))
 
     @router.get("/persons/{cccd}/land-parcels", summary="Land parcels by owner")
     async def parcels(
