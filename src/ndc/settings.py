@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -66,6 +67,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'ndc.sqlite3').resolve()}"
+
+    def demo_secret(self, label: str) -> bytes:
+        """A demo-mode secret for ``label``, derived from the seed (never used outside demo)."""
+        return hashlib.sha256(f"ndc-demo/{label}/{self.seed}".encode()).digest()
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ndc.exchange.exceptions import (
@@ -43,8 +43,9 @@ from ndc.exchange.exceptions import (
     UnknownKey,
 )
 from ndc.exchange.keys import PublicKey, load_public_key
-from ndc.exchange.models import Client, ClientKey, Member, UsedTokenId
+from ndc.exchange.models import UsedTokenId
 from ndc.exchange.schemas import KeyAlgorithm, VerifiedClient
+from ndc.store.engine import placeholder
 
 #: Default ``aud`` of tokens for this platform's exchange API.
 DEFAULT_AUDIENCE = "https://ndc.gov.vn/api"
@@ -80,6 +81,12 @@ def make_token(
     return jwt.encode(claims, key, algorithm=alg.value, headers={"kid": kid})
 
 
+#: The key, its client and member, read for every token (revocation takes effect at once).
+KEY_SQL = (
+    "SELECT k.algorithm, k.public_key_pem, k.revoked_at, c.id, c.active, m.code, m.active "
+    "FROM exchange_client_keys k JOIN exchange_clients c ON c.id = k.client_id "
+    "JOIN exchange_members m ON m.code = c.member_code WHERE k.kid = ?"
+)
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]{2,2048}")
 
 
@@ -149,8 +156,9 @@ class TokenVerifier:
     def verify(self, token: str, remember: bool = True) -> VerifiedClient:
         """Return who the token speaks for, or raise the specific refusal.
 
-        ``remember=False`` skips recording the ``jti``: the caller must then pass it to
-        :meth:`remember_many` (the API does, once per batch of requests) before trusting it.
+        ``remember=False`` skips recording the ``jti``: the caller must then record it with
+        :func:`insert_token_ids` (the API's group commit does, once per batch) before
+        trusting it.
         """
         header = _peek_header(token)
         alg, kid = header.get("alg"), header.get("kid")
@@ -181,13 +189,8 @@ class TokenVerifier:
 
     def _lookup_key(self, kid: str) -> Sequence[Any] | None:
         with self.engine.connect() as conn:
-            return conn.execute(
-                select(ClientKey.algorithm, ClientKey.public_key_pem, ClientKey.revoked_at,
-                       Client.id, Client.active, Member.code, Member.active)
-                .join(Client, Client.id == ClientKey.client_id)
-                .join(Member, Member.code == Client.member_code)
-                .where(ClientKey.kid == kid)
-            ).first()  # fmt: skip
+            sql = KEY_SQL.replace("?", placeholder(conn.dialect))
+            return conn.exec_driver_sql(sql, (kid,)).first()
 
     def _public_key(self, kid: str, pem: str) -> PublicKey:
         key = self._keys.get(kid)
@@ -227,28 +230,6 @@ class TokenVerifier:
         except OperationalError as exc:
             raise RetryableExchangeError(f"could not record the token id: {exc}") from exc
         self._maybe_prune()
-
-    def remember_many(self, items: Sequence[tuple[str, str, int]]) -> list[bool]:
-        """Record ``(client_id, jti, keep_until)`` rows in one transaction; true = first use.
-
-        One multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per chunk: the rows it
-        returns are the token ids nobody used before, in this batch or in any process. A
-        repeat inside the batch counts once (the first occurrence).
-        """
-        if not items:
-            return []
-        try:
-            with self.engine.begin() as conn:
-                cursor = conn.connection.cursor()
-                try:
-                    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-                    out = insert_token_ids(cursor, mark, items)
-                finally:
-                    cursor.close()
-        except OperationalError as exc:
-            raise RetryableExchangeError(f"could not record token ids: {exc}") from exc
-        self._maybe_prune()
-        return out
 
     def _maybe_prune(self) -> None:
         now = time.monotonic()

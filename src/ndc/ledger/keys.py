@@ -45,10 +45,6 @@ class LedgerKeys:
         return self.signer.verifier
 
 
-def _demo_bytes(settings: Settings, label: str) -> bytes:
-    return hashlib.sha256(f"ndc-demo/{label}/{settings.seed}".encode()).digest()
-
-
 def _parse_signer(value: str, origin: str) -> Signer:
     value = value.strip()
     try:
@@ -68,7 +64,7 @@ def load_signer(settings: Settings) -> Signer:
     if path.exists():
         return _parse_signer(path.read_text(), DEFAULT_ORIGIN)
     if settings.demo:
-        return Signer(DEMO_ORIGIN, _demo_bytes(settings, "ledger-key"))
+        return Signer(DEMO_ORIGIN, settings.demo_secret("ledger-key"))
     raise LedgerConfigError(
         "no ledger signing key: set NDC_LEDGER_KEY_SEED or run `ndc ledger init` "
         f"(writes {path}); only demo mode derives a key"
@@ -81,7 +77,7 @@ def load_pseudonym_key(settings: Settings) -> bytes:
     elif (path := ledger_dir(settings) / PSEUDONYM_KEY_FILE).exists():
         raw = path.read_text().strip().encode()
     elif settings.demo:
-        return _demo_bytes(settings, "pseudonym-key")
+        return settings.demo_secret("pseudonym-key")
     else:
         raise LedgerConfigError(
             "no pseudonym key: set NDC_PSEUDONYM_KEY or run `ndc ledger init`; "

@@ -56,7 +56,7 @@ from ndc.ledger.tiles import (
     tile_levels,
 )
 from ndc.settings import Settings
-from ndc.store.engine import Base, create_store_engine, write_gate
+from ndc.store.engine import Base, create_store_engine, placeholder, write_gate
 
 TABLES: list[Table] = [
     Base.metadata.tables[t.__tablename__]
@@ -86,7 +86,7 @@ class HistoryItem:
 
 def _mark(conn: Connection) -> str:
     """The DBAPI placeholder: hot paths bypass SQLAlchemy's per-row parameter processing."""
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return placeholder(conn.dialect)
 
 
 def _fetch_one(conn: Connection, sql: str, params: Sequence[Any] = ()) -> Any:

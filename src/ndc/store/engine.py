@@ -13,7 +13,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: SQLite's own busy handler only
     fcntl = None  # type: ignore[assignment]
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Dialect, Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -42,6 +42,11 @@ def create_store_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def placeholder(dialect: Dialect) -> str:
+    """The driver's positional placeholder, for hot paths that bypass SQLAlchemy's binding."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
 
 
 def session_factory(engine: Engine) -> sessionmaker[Any]:

@@ -22,6 +22,7 @@ from ndc.exchange.api.context import ExchangeContext, admin_secret, notice_audit
 from ndc.exchange.api.deps import CALL_HEADERS, AdminDep, Call, CallDep, ContextDep
 from ndc.exchange.api.limits import QuotaExceeded, RateLimited
 from ndc.exchange.exceptions import AuthenticationError, ExchangeError
+from ndc.exchange.policy import Purpose
 from ndc.problems import problem_response
 from ndc.settings import Settings
 
@@ -119,8 +120,6 @@ def _meta_router() -> APIRouter:
 
     @router.get("/purposes", summary="Coded purposes (mục đích) a call may state")
     def purposes() -> list[dict[str, Any]]:
-        from ndc.exchange.policy import Purpose
-
         return [
             {"code": p.value, "label_vi": p.label_vi, "label_en": p.label_en}
             for p in Purpose

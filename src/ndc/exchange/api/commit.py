@@ -20,7 +20,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from ndc.exchange.auth import insert_token_ids
 from ndc.ledger import AccessEvent
 from ndc.ledger.service import enqueue_with, queue_rows
-from ndc.store.engine import write_gate
+from ndc.store.engine import placeholder, write_gate
 
 log = logging.getLogger(__name__)
 Jti = tuple[str, str, int]  # client id, token id, keep until (epoch seconds)
@@ -47,24 +47,16 @@ class _Item:
     future: asyncio.Future[bool]
 
 
-@dataclass
-class _Batch:
-    items: list[_Item] = field(default_factory=list)
-
-
 class GroupCommitter:
     """Batches token ids, ledger entries and usage counts per event loop; one writer at a time."""
 
-    def __init__(self, engine: Engine, count_usage: bool = True) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.count_usage = count_usage
-        self.mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self.mark = placeholder(engine.dialect)
         self._items: list[_Item] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
-        self.batches = 0
-        self.rows = 0
         self._pruned = 0.0
 
     def _ensure(self) -> asyncio.Event:
@@ -129,13 +121,11 @@ class GroupCommitter:
                 rows = queue_rows(events)
                 if rows:
                     enqueue_with(cursor, self.mark, rows)
-                if self.count_usage and jtis:
+                if jtis:
                     self._usage(cursor, jtis)
                 self._prune(cursor)
             finally:
                 cursor.close()
-        self.batches += 1
-        self.rows += len(items)
         ms = (time.perf_counter() - started) * 1e3
         log.debug("group commit: %d requests, %d entries in %.1f ms", len(items), len(rows), ms)
         return accepted
@@ -177,9 +167,6 @@ class GroupCommitter:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-    def stats(self) -> dict[str, Any]:
-        return {"batches": self.batches, "requests": self.rows}
 
 
 def _replayed(event: AccessEvent) -> AccessEvent:

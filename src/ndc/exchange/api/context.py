@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -15,8 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from ndc.exchange.api.commit import GroupCommitter
 from ndc.exchange.api.limits import Limiter
 from ndc.exchange.api.reader import FastReader
-from ndc.exchange.auth import TokenVerifier
+from ndc.exchange.auth import KEY_SQL, TokenVerifier
 from ndc.exchange.exceptions import ReplayedToken
+from ndc.exchange.policy import NotEntitled, PolicyEngine
 from ndc.ledger import AccessEvent, Ledger, LedgerError, get_ledger
 from ndc.ledger.service import enqueue_with, queue_rows
 from ndc.problems import ProblemError
@@ -24,14 +26,6 @@ from ndc.settings import Settings
 
 if TYPE_CHECKING:
     from ndc.exchange.api.deps import Call
-    from ndc.exchange.policy import PolicyEngine
-
-
-KEY_SQL = (
-    "SELECT k.algorithm, k.public_key_pem, k.revoked_at, c.id, c.active, m.code, m.active "
-    "FROM exchange_client_keys k JOIN exchange_clients c ON c.id = k.client_id "
-    "JOIN exchange_members m ON m.code = c.member_code WHERE k.kid = ?"
-)
 
 
 def admin_secret(settings: Settings) -> str | None:
@@ -39,7 +33,7 @@ def admin_secret(settings: Settings) -> str | None:
     if settings.admin_token is not None:
         return settings.admin_token.get_secret_value()
     if settings.demo:
-        return hashlib.sha256(f"ndc-demo/admin/{settings.seed}".encode()).hexdigest()[:40]
+        return settings.demo_secret("admin").hex()[:40]
     return None
 
 
@@ -51,7 +45,7 @@ CLIENT_SQL = (
 
 def demo_api_key(settings: Settings, client_id: str) -> str:
     """A client's API key in demo mode (``X-API-Key``); refused outside demo mode."""
-    secret = hashlib.sha256(f"ndc-demo/api-keys/{settings.seed}".encode()).digest()
+    secret = settings.demo_secret("api-keys")
     mac = hmac.new(secret, client_id.encode(), hashlib.sha256).hexdigest()[:32]
     return f"ndcdemo.{client_id}.{mac}"
 
@@ -80,8 +74,6 @@ class ExchangeContext:
 
     @cached_property
     def policy(self) -> PolicyEngine:
-        from ndc.exchange.policy import PolicyEngine
-
         return PolicyEngine(self.engine)
 
     @cached_property
@@ -103,6 +95,42 @@ class ExchangeContext:
         if row is None or not (row[1] and row[3]):
             return None
         return str(row[0]), str(row[2])
+
+    def notice_event(
+        self,
+        *,
+        client_id: str,
+        member_code: str,
+        purpose: str,
+        dataset: str,
+        subject: str,
+        attributes: Sequence[str],
+        request_id: str,
+        hidden_until: datetime | None = None,
+    ) -> AccessEvent:
+        """The ledger entry of a change notice handed to a client (feed page or webhook):
+        that the subject changed, and the names of the changed attributes."""
+        decision = self.policy.decide(
+            client_id=client_id,
+            member_code=member_code,
+            dataset=dataset,
+            purpose=purpose,
+            subject_id=None,
+        )
+        if not decision.permit:
+            raise NotEntitled(f"{client_id} may not read {dataset}: {decision.reason}",
+                              decision.reason)  # fmt: skip
+        return AccessEvent(
+            action=f"exchange:{dataset.replace('_', '-')}:notify",
+            actor_member=member_code,
+            actor_client=client_id,
+            purpose=purpose,
+            legal_basis=decision.legal_basis or f"catalogue rule {decision.rule_id}",
+            subject_ref=self.subject_ref(subject),
+            fields=tuple(f"{dataset}.{a}" for a in attributes),
+            hidden_until=hidden_until,
+            request_id=request_id[:100],
+        )
 
     def admin_ok(self, token: str) -> bool:
         return self._admin is not None and hmac.compare_digest(token, self._admin)
@@ -134,21 +162,14 @@ def notice_audit(ctx: ExchangeContext) -> Callable[[Connection, str, str, str], 
 
     def record(conn: Connection, client_id: str, purpose: str, payload: str) -> None:
         notice = json.loads(payload)
-        dataset = str(notice["dataset"])
-        member = client_id.split("/", 1)[0]
-        decision = ctx.policy.decide(client_id=client_id, member_code=member, dataset=dataset,
-                                     purpose=purpose, subject_id=None)  # fmt: skip
-        if not decision.permit:
-            raise PermissionError(f"{client_id} may no longer read {dataset}: {decision.reason}")
-        event = AccessEvent(
-            action=f"exchange:{dataset.replace('_', '-')}:notify",
-            actor_member=member,
-            actor_client=client_id,
+        event = ctx.notice_event(
+            client_id=client_id,
+            member_code=client_id.split("/", 1)[0],  # client ids are <member>/<code>
             purpose=purpose,
-            legal_basis=decision.legal_basis or f"catalogue rule {decision.rule_id}",
-            subject_ref=ctx.subject_ref(str(notice["subject"])),
-            fields=tuple(f"{dataset}.{a}" for a in notice.get("attributes") or ()),
-            request_id=str(notice["id"])[:100],
+            dataset=str(notice["dataset"]),
+            subject=str(notice["subject"]),
+            attributes=notice.get("attributes") or (),
+            request_id=str(notice["id"]),
         )
         cursor = conn.connection.cursor()
         try:

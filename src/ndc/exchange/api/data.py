@@ -19,6 +19,8 @@ from ndc.dictionary.identifiers import validate_cccd, validate_mst
 from ndc.exchange.api import records
 from ndc.exchange.api.context import ExchangeContext
 from ndc.exchange.api.deps import CLIENT_TOKEN, Call, ContextDep, ReadCallDep, authenticate
+from ndc.exchange.policy import Access
+from ndc.golden.parcels import parcels_by_owner
 from ndc.ledger import AccessEvent
 from ndc.problems import ProblemError
 
@@ -128,8 +130,6 @@ async def decide_or_deny(
     verify: bool = False,
 ) -> Any:
     """The policy decision; a denial is audited, then answered with a 403 problem."""
-    from ndc.exchange.policy import Access
-
     decision = ctx.policy.decide(
         client_id=call.client_id,
         member_code=call.member_code,
@@ -206,8 +206,6 @@ def build_router() -> APIRouter:
     async def parcels(
         cccd: CccdPath, call: ReadCallDep, ctx: ContextDep, fields: FieldsQuery = None
     ) -> Response:
-        from ndc.golden.parcels import parcels_by_owner
-
         _check_id("person", cccd)
         action = "exchange:land-parcel:read"
         decision = await decide_or_deny(ctx, call, action, "land_parcel", cccd, _fields(fields))
@@ -215,12 +213,12 @@ def build_router() -> APIRouter:
         allowed = set(decision.fields)
         items = []
         for parcel in found:
-            attrs = {
-                name: {"value": a.value, "source": a.provenance.source_id,
-                       "as_of": records._iso(a.provenance.as_of),
-                       "verified": a.provenance.verified}
-                for name, a in parcel.attributes.items() if name in allowed
-            }  # fmt: skip
+            attrs = {}
+            for name, a in parcel.attributes.items():
+                if name in allowed:
+                    p = a.provenance
+                    attrs[name] = records.field_out(a.value, p.source_id, records.iso(p.as_of),
+                                                    p.verified)  # fmt: skip
             items.append({"id": parcel.parcel_id, "fields": attrs})
         served = sorted({name for item in items for name in item["fields"]})
         basis, consent = decision.legal_basis, decision.consent_id
@@ -257,8 +255,6 @@ def build_router() -> APIRouter:
 
 async def _bulk(ctx: ExchangeContext, call: Call, dataset: str, body: BulkIn) -> Response:
     """Each identifier decided, audited and answered on its own; one read for all."""
-    from ndc.exchange.policy import Access
-
     fields = body.fields
     if fields is not None and any(not _FIELD.fullmatch(f) for f in fields):
         raise ProblemError(400, "bad-fields", "Bad field list", "field names only")

@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ndc.exchange.api.context import ExchangeContext
 from ndc.exchange.exceptions import AuthenticationError, ExchangeError
+from ndc.exchange.policy import Purpose
 
 _bearer = HTTPBearer(auto_error=False, description="A client token (JWT, EdDSA or ES256).")
 _admin_bearer = HTTPBearer(auto_error=False, description="The admin API token.")
@@ -91,12 +92,7 @@ async def context(request: Request) -> ExchangeContext:
 ContextDep = Annotated[ExchangeContext, Depends(context)]
 
 
-def _purposes() -> frozenset[str] | None:
-    try:
-        from ndc.exchange.policy import Purpose
-    except ImportError:  # pragma: no cover - the policy package ships with the exchange
-        return None
-    return frozenset(p.value for p in Purpose)
+_PURPOSES = frozenset(p.value for p in Purpose)
 
 
 def _covert(value: str | None) -> datetime | None:
@@ -140,7 +136,11 @@ async def read_call(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Call:
-    """Authenticate the client, apply its rate limit, check the headers (token not consumed)."""
+    """Authenticate the client, apply its rate limit, check the headers (token not consumed).
+
+    ``credentials`` is declared so that the OpenAPI document shows the token scheme;
+    :func:`authenticate` reads the header itself.
+    """
     return authenticate(request)
 
 
@@ -175,8 +175,7 @@ def authenticate(request: Request) -> Call:
     ctx.limiter.check(client_id)
     if not purpose:
         raise BadHeader("X-NDC-Purpose is required: say why the data is needed")
-    known = _purposes()
-    if known is not None and purpose not in known:
+    if purpose not in _PURPOSES:
         raise UnknownPurpose(f"unknown purpose {purpose[:60]!r}; see GET /api/v1/purposes")
     if not user_id or not _USER_ID.fullmatch(user_id):
         raise BadHeader("X-NDC-User-Id is required: 1-100 letters, digits or . _ @ : -")

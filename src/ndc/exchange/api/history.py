@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ndc.exchange.api.data import CccdPath, decide_or_deny, event
 from ndc.exchange.api.deps import ContextDep, ReadCallDep
 from ndc.exchange.models import Member
+from ndc.exchange.policy import Purpose
 from ndc.problems import ProblemError
 
 
@@ -25,18 +26,7 @@ def _b64(h: bytes) -> str:
     return base64.b64encode(h).decode()
 
 
-def _labels() -> dict[str, dict[str, str]]:
-    try:
-        from ndc.exchange.policy import Purpose
-    except ImportError:  # pragma: no cover
-        return {}
-    out: dict[str, dict[str, str]] = {}
-    for p in Purpose:
-        out[p.value] = {
-            "vi": getattr(p, "label_vi", p.value),
-            "en": getattr(p, "label_en", p.value),
-        }
-    return out
+_LABELS = {p.value: {"vi": p.label_vi, "en": p.label_en} for p in Purpose}
 
 
 def build_router() -> APIRouter:
@@ -57,7 +47,6 @@ def build_router() -> APIRouter:
         checkpoint = ledger.checkpoint()
         with ctx.engine.connect() as conn:
             names = dict(conn.execute(select(Member.code, Member.name_vi)).all())
-        labels = _labels()
         entries = []
         for item in items:
             e = item.event
@@ -70,7 +59,7 @@ def build_router() -> APIRouter:
                 "time": e.time.isoformat(),
                 "agency": {"code": e.actor_member, "name": names.get(e.actor_member)},
                 "client": e.actor_client,
-                "purpose": {"code": e.purpose, **labels.get(e.purpose, {})},
+                "purpose": {"code": e.purpose, **_LABELS.get(e.purpose, {})},
                 "legal_basis": e.legal_basis,
                 "consent_id": e.consent_ref,
                 "fields": list(e.fields),

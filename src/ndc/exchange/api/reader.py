@@ -14,13 +14,16 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from ndc.store.engine import placeholder
+
 
 class FastReader:
     """``one``/``all`` for backend-neutral SQL written with ``?`` placeholders."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.qmark = engine.dialect.paramstyle == "qmark"
+        self.mark = placeholder(engine.dialect)
+        self.qmark = self.mark == "?"
         self._local = threading.local()
 
     def _conn(self) -> Any:
@@ -37,7 +40,7 @@ class FastReader:
         return conn
 
     def _sql(self, sql: str) -> str:
-        return sql if self.qmark else sql.replace("?", "%s")
+        return sql if self.qmark else sql.replace("?", self.mark)
 
     def _run(self, sql: str, params: Sequence[Any], many: bool) -> Any:
         for attempt in (0, 1):

@@ -20,7 +20,7 @@ _SELECT = (
 )
 
 
-def _iso(value: Any) -> str | None:
+def iso(value: Any) -> str | None:
     """ISO 8601 from a driver's datetime (PostgreSQL) or stored text (SQLite)."""
     if value is None:
         return None
@@ -30,6 +30,11 @@ def _iso(value: Any) -> str | None:
         except ValueError:
             return str(value)
     return str(value.isoformat())
+
+
+def field_out(value: Any, source: str, as_of: str | None, verified: bool) -> dict[str, Any]:
+    """One field as every dataset's answer shows it: value and provenance."""
+    return {"value": value, "source": source, "as_of": as_of, "verified": verified}
 
 
 def render(row: Sequence[Any], fields: Sequence[str] | None, dataset: str) -> dict[str, Any]:
@@ -44,17 +49,12 @@ def render(row: Sequence[Any], fields: Sequence[str] | None, dataset: str) -> di
     out: dict[str, Any] = {}
     for name in names:
         source_id, _record_key, as_of = origin.get(name, default)
-        out[name] = {
-            "value": values[name],
-            "source": source_id,
-            "as_of": as_of,
-            "verified": name not in unverified,
-        }
+        out[name] = field_out(values[name], source_id, as_of, name not in unverified)
     return {
         "dataset": dataset,
         "id": entity_id,
         "version": version,
-        "updated_at": _iso(updated_at),
+        "updated_at": iso(updated_at),
         "fields": out,
     }
 

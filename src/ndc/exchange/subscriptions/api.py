@@ -15,7 +15,6 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy.orm import Session
 
 from ndc.exchange.api.context import ExchangeContext
-from ndc.exchange.api.data import event
 from ndc.exchange.api.deps import Call, CallDep, ContextDep
 from ndc.exchange.subscriptions import service
 from ndc.exchange.subscriptions.changes import feed
@@ -49,26 +48,16 @@ def _readable(
 def _notice_events(
     ctx: ExchangeContext, call: Call, notices: Sequence[ChangeNotice]
 ) -> list[AccessEvent]:
-    basis: dict[str, str | None] = {}
-    for d in {n.dataset for n in notices}:
-        decision = ctx.policy.decide(
+    return [
+        ctx.notice_event(
             client_id=call.client_id,
             member_code=call.member_code,
-            dataset=str(d),
             purpose=call.purpose,
-            subject_id=None,
-        )
-        basis[str(d)] = decision.legal_basis or f"catalogue rule {decision.rule_id}"
-    return [
-        event(
-            ctx,
-            call,
-            f"exchange:{n.dataset}:notify",
-            n.subject,
-            [a for a in n.attributes or []],
-            True,
-            basis[str(n.dataset)],
-            None,
+            dataset=str(n.dataset),
+            subject=n.subject,
+            attributes=n.attributes or (),
+            request_id=call.request_id,
+            hidden_until=call.covert_until,
         )
         for n in notices
     ]
